@@ -1,0 +1,67 @@
+"""Chang-Roberts leader election on a unidirectional ring, as Ghosh states it.
+
+Every process starts red and sends a token with its own uid to its ring
+successor. On receiving token(j), process i acts by the table below; the
+process that receives its own token while still red is the leader. On a ring
+of n processes that takes between 2n-1 token messages (uids ascending along
+the ring) and n(n+1)/2 (descending), n*H_n on average over random rings.
+
+The transitions are data (``TRANSITIONS``) so that docs and diagrams can be
+drawn from the same table the code runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .effects import Effect, Send
+from .messages import Token
+
+RED, BLACK = "red", "black"
+
+TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
+    # (colour, how j compares to my uid) -> (action, new colour)
+    (RED, "larger"): ("forward", BLACK),   # a larger uid beats me: pass it on, stop competing
+    (RED, "smaller"): ("drop", RED),       # a smaller uid cannot win: swallow it
+    (RED, "own"): ("win", RED),            # my token went round the whole ring: I am the leader
+    (BLACK, "larger"): ("forward", BLACK),  # black processes relay every token
+    (BLACK, "smaller"): ("forward", BLACK),
+    (BLACK, "own"): ("forward", BLACK),    # cannot happen: a black process's token was dropped
+}
+
+
+def compare(j: int, uid: int) -> str:
+    """How token uid ``j`` compares to ``uid``: ``"larger"``, ``"smaller"`` or ``"own"``."""
+    return "own" if j == uid else ("larger" if j > uid else "smaller")
+
+
+@dataclass
+class Election:
+    """One process's part in Chang-Roberts: its colour and, once known, the leader."""
+
+    uid: int
+    successor: int
+    color: str = RED
+    leader: int = -1
+    """The leader's uid once this process knows it, else -1."""
+    tokens_seen: int = 0
+
+    def start(self) -> list[Effect]:
+        """Election: send my own token to my successor."""
+        return [Send(self.successor, Token(self.uid))]
+
+    def receive_token(self, token: Token) -> tuple[str, list[Effect]]:
+        """Election: act on token(j) by the table; returns the action taken and the effects."""
+        self.tokens_seen += 1
+        action, self.color = TRANSITIONS[(self.color, compare(token.uid, self.uid))]
+        if action == "forward":
+            return action, [Send(self.successor, token)]
+        if action == "win":
+            if self.leader == self.uid:
+                return "ignore", []  # a duplicated token came round again: already leader
+            self.leader = self.uid
+        return action, []
+
+    @property
+    def is_leader(self) -> bool:
+        return self.leader == self.uid
