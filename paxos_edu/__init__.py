@@ -2,22 +2,44 @@
 
 The public API (DESIGN.md section 3)::
 
-    from paxos_edu import Config, Simulation, check_safety
+    from paxos_edu import Config, Simulation, Cluster, check_safety
     sim = Simulation(Config(proposers=2, acceptors=3, learners=1), seed=7)
     sim.propose(210, proposer=0); sim.start(); sim.run()
     sim.decided(), check_safety(sim.trace)
+
+Names are imported on first use (PEP 562), so a node process that imports
+``paxos_edu.core`` and ``paxos_edu.net`` loads nothing else.
 """
 
-from .core.codec import BadMessage
-from .core.config import Config
-from .core.invariants import Violation
-from .explore import ExploreResult, explore
-from .sim import Pending, Simulation
-from .trace import check_safety, message_counts, read_jsonl, to_jsonl
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BadMessage", "Config", "ExploreResult", "Pending", "Simulation", "Violation",
-    "check_safety", "explore", "message_counts", "read_jsonl", "to_jsonl",
-]
+_EXPORTS = {
+    "BadMessage": "paxos_edu.core.codec",
+    "Config": "paxos_edu.core.config",
+    "Violation": "paxos_edu.core.invariants",
+    "Simulation": "paxos_edu.sim",
+    "Pending": "paxos_edu.sim",
+    "explore": "paxos_edu.explore",
+    "ExploreResult": "paxos_edu.explore",
+    "check_safety": "paxos_edu.trace",
+    "message_counts": "paxos_edu.trace",
+    "read_jsonl": "paxos_edu.trace",
+    "to_jsonl": "paxos_edu.trace",
+    "Cluster": "paxos_edu.cluster",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'paxos_edu' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

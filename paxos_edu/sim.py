@@ -164,8 +164,14 @@ class Simulation:
         item = self.next_item()
         if item is None:
             return None
-        self.now = max(self.now, item.due - self.latency)
+        if item.due - self.latency > self.now:
+            self._advance_to(item.due - self.latency)
         return self.deliver(item.id)
+
+    def _advance_to(self, t: float) -> None:
+        # Recorded so that a replay's clock (and so its timers' deadlines) match.
+        self.actions.append(("_advance_to", t))
+        self.now = max(self.now, t)
 
     def run(self, max_steps: int = 10_000, until: str | None = None) -> int:
         """Step until nothing is pending (or ``until="decided"`` holds, or ``max_steps``).
@@ -214,9 +220,8 @@ class Simulation:
     def partition(self, *groups: Iterable[int]) -> None:
         """Cut the network into ``groups``; nodes named in no group form one more group."""
         sets = [set(g) for g in groups]
-        rest = set(range(self.config.n_consensus + len(self.config.clients))) - set().union(*sets)
-        self.actions.append(("partition", tuple(tuple(sorted(g)) for g in sets)))
-        self._groups = sets + ([rest] if rest else [])
+        self.actions.append(("partition", *(tuple(sorted(g)) for g in sets)))
+        self._groups = sets
 
     def heal(self) -> None:
         """Join all partitions again."""
@@ -287,7 +292,11 @@ class Simulation:
     def _blocked(self, src: int, dst: int) -> bool:
         if self._groups is None:
             return False
-        return not any(src in g and dst in g for g in self._groups)
+        return self._group_of(src) != self._group_of(dst)
+
+    def _group_of(self, uid: int) -> int:
+        # Nodes named in no group (clients added later too) share one more group.
+        return next((i for i, g in enumerate(self._groups) if uid in g), -1)
 
     def _arrive(self, item: Pending) -> None:
         if item.kind == "Timer":

@@ -70,6 +70,7 @@ def encode(env: Envelope, key: bytes) -> bytes:
     """Serialize and sign ``env``; raises BadMessage if it would be invalid on arrival."""
     body_obj = {"v": VERSION, "src": env.src, "dst": env.dst, "seq": env.seq,
                 "msg": env.msg.to_dict()}
+    envelope_from_dict(body_obj)  # refuse to sign what every receiver would refuse
     body = json.dumps(body_obj, separators=(",", ":"), sort_keys=True).encode()
     data = MAGIC + _mac(key, body) + b" " + body
     if len(data) > MAX_DATAGRAM:
@@ -95,6 +96,8 @@ def decode(data: bytes, key: bytes) -> Envelope:
         obj = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadMessage(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise BadMessage("not JSON: nested too deeply") from None
     return envelope_from_dict(obj)
 
 

@@ -9,9 +9,11 @@ Clients come after: ``N, N+1, ...``.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 
+from .codec import MAX_INT, MAX_STR
 from .messages import Roles, Value
 
 MAX_NODES = 1000
@@ -49,14 +51,20 @@ class Config:
                 raise ValueError(f"{name}={value!r}: must be an integer from {lo} to {MAX_NODES}")
         if self.n_consensus > MAX_NODES:
             raise ValueError(f"proposers+acceptors+learners={self.n_consensus}: at most {MAX_NODES}")
+        if isinstance(self.clients, (str, bytes)) or not hasattr(self.clients, "__iter__"):
+            raise ValueError(f"clients={self.clients!r}: must be a list of (value, proposer_index)")
         object.__setattr__(self, "clients", tuple(_client(i, c) for i, c in enumerate(self.clients)))
         for name in ("timeout", "resend"):
-            if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) <= 0:
+            if not _positive(getattr(self, name)):
                 raise ValueError(f"{name}={getattr(self, name)!r}: must be a positive number of ms")
-        lo, hi = self.backoff
-        if not 0 <= lo <= hi:
-            raise ValueError(f"backoff={self.backoff!r}: must be (low, high) with 0 <= low <= high")
+        backoff = self.backoff
+        if (not isinstance(backoff, (tuple, list)) or len(backoff) != 2
+                or not all(_positive(b) or b == 0 for b in backoff) or backoff[0] > backoff[1]):
+            raise ValueError(f"backoff={backoff!r}: must be (low, high) ms with 0 <= low <= high")
+        object.__setattr__(self, "backoff", tuple(backoff))
         object.__setattr__(self, "_order", self._ring_order())
+        if not isinstance(self.ring, str):
+            object.__setattr__(self, "ring", self._order)
 
     def _ring_order(self) -> tuple[int, ...]:
         n = self.n_consensus
@@ -68,10 +76,10 @@ class Config:
             order = list(range(n))
             random.Random(self.ring_seed).shuffle(order)
             return tuple(order)
-        if isinstance(self.ring, str):
+        if isinstance(self.ring, str) or not isinstance(self.ring, (tuple, list)):
             raise ValueError(f"ring={self.ring!r}: must be one of {RING_ORDERS} or a permutation")
         order = tuple(self.ring)
-        if sorted(order) != list(range(n)):
+        if any(type(u) is not int for u in order) or sorted(order) != list(range(n)):
             raise ValueError(f"ring={order!r}: must be a permutation of the uids 0..{n - 1}")
         return order
 
@@ -121,12 +129,20 @@ def _client(i: int, spec) -> tuple[Value, int]:
         value, index = spec, 0
     if type(value) not in (int, str):
         raise ValueError(f"clients[{i}] value {value!r}: must be an integer or a string")
+    if isinstance(value, str) and len(value) > MAX_STR:
+        raise ValueError(f"clients[{i}] value: a string of at most {MAX_STR} characters")
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        raise ValueError(f"clients[{i}] value {value}: must be within ±{MAX_INT}")
     if type(index) is not int or index < 0:
         raise ValueError(
             f"clients[{i}] proposer index {index!r}: must be an integer >= 0 "
             "(taken modulo the number of proposers)"
         )
     return (value, index)
+
+
+def _positive(x) -> bool:
+    return type(x) in (int, float) and math.isfinite(x) and x > 0
 
 
 def majority(n: int) -> int:

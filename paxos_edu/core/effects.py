@@ -8,7 +8,7 @@ reply that depends on it leaves the node.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from .messages import Message, Value
 
@@ -51,4 +51,4 @@ class Decide:
     n: int
 
 
-Effect = Union[Send, Persist, SetTimer, CancelTimer, Decide]
+Effect = Send | Persist | SetTimer | CancelTimer | Decide

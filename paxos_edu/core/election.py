@@ -2,9 +2,10 @@
 
 Every process starts red and sends a token with its own uid to its ring
 successor. On receiving token(j), process i acts by the table below; the
-process that receives its own token while still red is the leader. On a ring
-of n processes that takes between 2n-1 token messages (uids ascending along
-the ring) and n(n+1)/2 (descending), n*H_n on average over random rings.
+process that receives its own token while still red is the leader. With FIFO
+links, a ring of n processes takes 2n-1 token messages when uids ascend along
+the ring, n(n+1)/2 when they descend, and n*H_n on average over random rings.
+(Black processes relay every token, so other delivery orders can cost more.)
 
 The transitions are data (``TRANSITIONS``) so that docs and diagrams can be
 drawn from the same table the code runs.

@@ -57,6 +57,8 @@ class SafetyMonitor:
     learners: tuple[int, ...] = ()
     consensus_uids: set[int] = field(default_factory=set)
     leader: tuple | None = None                                         # (uid, seq)
+    restarted: set[int] = field(default_factory=set)
+    reported: set = field(default_factory=set)
 
     def copy(self) -> SafetyMonitor:
         """An independent copy (the explorer forks one per state)."""
@@ -64,7 +66,7 @@ class SafetyMonitor:
             list(self.violations), set(self.requested), dict(self.accept_values),
             {k: dict(v) for k, v in self.voters.items()}, self.chosen, self.decided,
             dict(self.acceptor_state), self.acceptors, self.learners,
-            set(self.consensus_uids), self.leader)
+            set(self.consensus_uids), self.leader, set(self.restarted), set(self.reported))
 
     def observe(self, ev: dict) -> list[Violation]:
         """Check one trace event; returns (and records) the violations it reveals."""
@@ -77,6 +79,8 @@ class SafetyMonitor:
             self._on_state(ev, msg, found)
         elif kind == "decide":
             self._on_decide(ev, msg, found)
+        elif kind == "restart":
+            self.restarted.add(ev["src"])
         self.violations.extend(found)
         return found
 
@@ -90,7 +94,8 @@ class SafetyMonitor:
         elif mtype == "Accept":
             n, v = msg["n"], msg["v"]
             first = self.accept_values.setdefault(n, (v, seq))
-            if first[0] != v:
+            if first[0] != v and (n, _key(v)) not in self.reported:
+                self.reported.add((n, _key(v)))
                 found.append(Violation(
                     "one value per number",
                     f"number {n} was proposed with two values: {_fmt(first[0])} (event #{first[1]}) "
@@ -99,7 +104,9 @@ class SafetyMonitor:
         elif mtype == "Accepted" and ev["src"] in self.acceptors:
             n, v = msg["n"], msg["v"]
             votes = self.voters.setdefault((n, _key(v)), {})
-            votes.setdefault(ev["src"], seq)
+            if ev["src"] in votes:
+                return  # the same vote sent to another learner: counted once
+            votes[ev["src"]] = seq
             if len(votes) == majority(len(self.acceptors)):
                 self._on_chosen(n, v, votes, found)
 
@@ -134,7 +141,11 @@ class SafetyMonitor:
         if before is None:
             return
         p0, a0, seq0 = before
-        if accepted_n != a0 and accepted_n < p0:
+        # Right after a restart the state is whatever storage held: only a lost
+        # promise (below) can be wrong then, not an acceptance.
+        fresh = uid in self.restarted
+        self.restarted.discard(uid)
+        if not fresh and accepted_n != a0 and accepted_n < p0:
             found.append(Violation(
                 "promise kept",
                 f"acceptor {uid} accepted number {accepted_n} (event #{seq}) although it had "

@@ -19,9 +19,9 @@ docstrings. A value proposed by a client is an ``int`` or a ``str``.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import ClassVar, Union
+from typing import ClassVar
 
-Value = Union[int, str]
+Value = int | str
 """What a client may propose: an integer or a short string."""
 
 PHASES = ("election", "setup", "request", "1.1", "1.2", "2.1", "2.2", "3")

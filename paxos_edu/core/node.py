@@ -78,9 +78,8 @@ class Node:
         if uid not in self.roles.clients:
             self.roles = Roles(self.roles.leader, self.roles.proposers, self.roles.acceptors,
                                self.roles.learners, (*self.roles.clients, uid))
-        if hasattr(self.role, "add_client"):
-            self.role.add_client(uid)
-        return [Send(uid, self.roles)] if self.election.is_leader else []
+        effects = self.role.add_client(uid) if hasattr(self.role, "add_client") else []
+        return ([Send(uid, self.roles)] if self.election.is_leader else []) + effects
 
     # -- election and setup ----------------------------------------------------
     def receive_token(self, msg: Token) -> list[Effect]:

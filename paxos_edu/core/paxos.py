@@ -52,6 +52,8 @@ class Proposer:
     accepted_by: set[int] = field(default_factory=set)
     highest_seen: int = 0
     """The largest number any acceptor told us (in a Nack) it had promised."""
+    clients: set[int] = field(default_factory=set)
+    """Clients that have asked me; a second request from one means it missed the decision."""
 
     role = "proposer"
 
@@ -86,16 +88,23 @@ class Proposer:
         ]
 
     def receive_request(self, src: int, msg: Request) -> list[Effect]:
-        """request: adopt the client's value if I have none; start a round unless one is running."""
+        """request: adopt the client's value if I have none; start a round unless one is running.
+
+        After my value was chosen, a client's first request needs nothing (the
+        learners tell every client); asking again means it missed the decision, so
+        a new round makes the learners announce the chosen value once more.
+        """
         if self.value is None:
             self.value = msg.v
-        if self.status in (IDLE, DONE):
+        first = src not in self.clients
+        self.clients.add(src)
+        if self.status == IDLE or (self.status == DONE and not first):
             return self.start_round()
         return []
 
     def receive_ack(self, src: int, msg: Ack) -> list[Effect]:
         """2.1: on Acks for my current n from a majority, send Accept(n, v) to every acceptor."""
-        if msg.n != self.n or self.status != PHASE1:
+        if msg.n != self.n or self.status != PHASE1 or src not in self.acceptors:
             return []  # an Ack for an older number says nothing about this round
         self.acks[src] = (msg.accepted_n, msg.accepted_v)
         if len(self.acks) < self.quorum:
@@ -121,7 +130,7 @@ class Proposer:
 
     def receive_accepted(self, src: int, msg: Accepted) -> list[Effect]:
         """2.2: when a majority accepted my (n, v), my value is chosen and I stop."""
-        if msg.n != self.n or self.status != PHASE2:
+        if msg.n != self.n or self.status != PHASE2 or src not in self.acceptors:
             return []
         self.accepted_by.add(src)
         if len(self.accepted_by) < self.quorum:
@@ -236,9 +245,12 @@ class Learner:
         self.learned[msg.n] = msg.v
         return [Decide(msg.v, msg.n), *(Send(c, Decided(msg.v, msg.n)) for c in self.clients)]
 
-    def add_client(self, uid: int) -> None:
-        if uid not in self.clients:
-            self.clients.append(uid)
+    def add_client(self, uid: int) -> list[Effect]:
+        """A client joined late: note it, and tell it at once if a value is already learned."""
+        if uid in self.clients:
+            return []
+        self.clients.append(uid)
+        return [Send(uid, Decided(n_v[1], n_v[0])) for n_v in list(self.learned.items())[:1]]
 
     def on_timer(self, name: str) -> list[Effect]:
         return []

@@ -1,0 +1,403 @@
+"""Basic Paxos as layered columns: clients → proposers → acceptors → learners.
+
+Every node shows its state in words under its disc (see ``labels.node_state_text``);
+a crashed node is grey. Each message in flight is an arrow from sender to
+receiver in its phase's colour, labelled in Ghosh's notation; a message dropped
+in this frame stays one frame longer, dashed and crossed out. The banner at the
+top names the decided value, or, in red, the invariant the run has broken so
+far (exactly when ``check_safety(trace[:at + 1])`` reports one).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from collections.abc import Sequence
+from itertools import pairwise
+
+import networkx as nx
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
+
+from .labels import describe_cursor, message_label, node_name, node_state_text
+from .layer import StaticLayer
+from .state import ROLE_ORDER, Replay, roles_of
+from .style import (
+    CRASHED,
+    DECIDED_COLOR,
+    DROP_COLOR,
+    ROLE_FILLS,
+    TEXT_COLOR,
+    VIOLATION_COLOR,
+    fmt_value,
+    new_axes,
+    phase_color,
+    phase_handles,
+    title_text,
+)
+
+XSTEP, YSTEP = 3.3, 1.45     # data units between columns / between nodes in a column
+SUBSTEP = 1.7                # between the sub-columns of one crowded role
+MAX_ROWS = 8                 # nodes in a column before the role folds into sub-columns
+NODE_SIZE = 750.0            # points², a disc about 27 pt across
+RAD = 0.12                   # arc3 bend: A→B and B→A curve to opposite sides
+LABEL_FONT = 7.5
+SCALE = 0.78                 # inches per data unit when the view makes its own figure
+MAX_LABELS = 40              # more arrows than this: one label per burst (see _label_texts)
+MAX_SIZE = (16.0, 13.0)      # the largest figure (inches) a view makes for itself
+COLUMN_TITLES = {"client": "clients", "proposer": "proposers", "acceptor": "acceptors",
+                 "learner": "learners", "consensus": "consensus nodes"}
+
+
+def layered_positions(roles: dict[int, str]) -> tuple[dict[int, tuple[float, float]],
+                                                      list[tuple[str, float]]]:
+    """Node positions in columns by role (networkx multipartite layout), lowest uid on top.
+
+    A role with more than ``MAX_ROWS`` nodes is folded into several narrower
+    sub-columns, every other one shifted half a row down so arrows can pass
+    between the nodes. Returns the positions and each role column's (role, centre x),
+    left to right.
+    """
+    columns = [r for r in (*ROLE_ORDER, "consensus") if r in roles.values()]
+    if "consensus" in columns and len(columns) > 1:
+        # Nodes whose role is not known yet stand in the middle, between clients and the rest.
+        columns.remove("consensus")
+        columns.insert(min(1, len(columns)), "consensus")
+    graph = nx.Graph()
+    layer_x: list[float] = []
+    centres: list[tuple[str, float]] = []
+    x = 0.0
+    for role in columns:
+        members = sorted(u for u, r in roles.items() if r == role)
+        folds = -(-len(members) // MAX_ROWS)
+        rows = -(-len(members) // folds)
+        first = x
+        for k, uid in enumerate(members):
+            if k % rows == 0:
+                if k:
+                    x += SUBSTEP
+                layer_x.append(x)
+            graph.add_node(uid, layer=len(layer_x) - 1, fold=k // rows)
+        centres.append((role, (first + x) / 2))
+        x += XSTEP
+    raw = nx.multipartite_layout(graph, subset_key="layer", align="vertical")
+    # Before scaling, the layout puts layers one unit apart and nodes in a layer one
+    # unit apart: recover that unit, then place layers at our own x and flip y so the
+    # first uid is on top.
+    xs = sorted({round(float(p[0]), 9) for p in raw.values()})
+    ys = sorted({round(float(p[1]), 9) for p in raw.values()})
+    gaps = [b - a for a, b in pairwise(xs)] or [b - a for a, b in pairwise(ys)] or [1.0]
+    unit = min(gaps)
+    pos = {}
+    for u, p in raw.items():
+        data = graph.nodes[u]
+        stagger = YSTEP / 2 if data["fold"] % 2 else 0.0
+        pos[u] = (layer_x[data["layer"]], -float(p[1]) / unit * YSTEP - stagger)
+    return pos, centres
+
+
+def _bezier(p1, p2, t: float, rad: float = RAD) -> tuple[float, float]:
+    # The point at t on matplotlib's arc3 curve (control point: midpoint + rad * normal).
+    (x1, y1), (x2, y2) = p1, p2
+    cx, cy = (x1 + x2) / 2 + rad * (y2 - y1), (y1 + y2) / 2 - rad * (x2 - x1)
+    a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t ** 2
+    return a * x1 + b * cx + c * x2, a * y1 + b * cy + c * y2
+
+
+class PaxosView:
+    """A Paxos diagram bound to one trace; ``update(at)`` changes artists in place.
+
+    ``nodes`` is the PathCollection of discs (in ``uids`` order), ``state_texts``
+    the words under each node, ``arrows``/``arrow_labels`` a pool reused from
+    frame to frame (gids ``msg-<id>``/``label-<id>``, or ``drop-<id>`` for a
+    message dropped in this frame), ``banner`` the decided/violation banner.
+    """
+
+    def __init__(self, trace: Sequence[dict], ax: Axes | None = None,
+                 figsize: tuple[float, float] | None = None):
+        self.trace = trace
+        self.replay = Replay(trace)
+        self.roles = roles_of(trace)
+        self.uids = sorted(self.roles)
+        self.pos, self.columns = layered_positions(self.roles)
+        xs = [p[0] for p in self.pos.values()] or [0.0]
+        ys = [p[1] for p in self.pos.values()] or [0.0]
+        xlim = (min(xs) - 1.35, max(xs) + 1.35)
+        ylim = (min(ys) - 2.1, max(ys) + 1.9)
+        own = ax is None
+        if figsize is None:
+            # Past about 13 nodes in a column the figure stops growing and everything shrinks.
+            fit = min(SCALE, MAX_SIZE[0] / (xlim[1] - xlim[0]), MAX_SIZE[1] / (ylim[1] - ylim[0]))
+            figsize = (max(7.0, (xlim[1] - xlim[0]) * fit),
+                       max(4.5, (ylim[1] - ylim[0]) * fit + 0.5))
+        self.fig, self.ax = new_axes(ax, figsize)
+        if own:
+            self.fig.subplots_adjust(left=0.005, right=0.995, bottom=0.005, top=0.93)
+        ax = self.ax
+        ax.set_axis_off()
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+        # Font and disc sizes follow the drawing's scale, so a crowded or small axes shrinks
+        # them all alike instead of letting words run into each other.
+        self.fs = fs = max(0.3, min(1.0, 1 / (self._data_per_point() * SCALE * 72)))
+        self.node_size = NODE_SIZE * fs * fs
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.uids)
+        self.nodes = nx.draw_networkx_nodes(
+            graph, self.pos, nodelist=self.uids, ax=ax, node_size=self.node_size,
+            node_color=[ROLE_FILLS.get(self.roles[u], "#FFFFFF") for u in self.uids],
+            edgecolors="#333333", linewidths=1.2)
+        self.nodes.set_gid("paxos-nodes")
+        self.nodes.set_zorder(2)
+        self.labels = nx.draw_networkx_labels(
+            graph, self.pos, labels={u: node_name(u, self.roles[u]) for u in self.uids}, ax=ax,
+            font_size=9 * fs, font_weight="bold", font_color=TEXT_COLOR)
+        for text in self.labels.values():
+            text.set_zorder(3)
+        self.state_texts = {
+            u: ax.text(x, y - 0.3, "", ha="center", va="top", fontsize=7.5 * fs, color=TEXT_COLOR,
+                       linespacing=1.15, zorder=3, gid=f"state-{u}",
+                       bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.75))
+            for u, (x, y) in self.pos.items()}
+        top = max(ys)
+        headers = [ax.text(x, top + 0.55, COLUMN_TITLES[role], ha="center",
+                           va="bottom", fontsize=10 * fs, fontweight="bold", color="#555555")
+                   for role, x in self.columns]
+        self.arrows: list[FancyArrowPatch] = []
+        self.arrow_labels: list = []
+        self.crosses = Line2D([], [], ls="", marker="X", ms=13 * fs, color=DROP_COLOR, mec="white",
+                              mew=1.0, zorder=6, gid="drop-crosses")
+        ax.add_line(self.crosses)
+        self.banner = ax.text(0.5, 0.995, "", transform=ax.transAxes, ha="center", va="top",
+                              fontsize=10, zorder=7, gid="banner",
+                              bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="#999999"))
+        self.title = title_text(ax, fontsize=11)
+        self.legend = ax.legend(handles=phase_handles(), loc="lower center", ncol=5,
+                                fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0),
+                                title="messages by phase", title_fontsize=8)
+        # What never changes is drawn once and pasted on later frames (see layer.py).
+        self.layers = [StaticLayer(ax, [*headers, self.legend], zorder=0.5),
+                       StaticLayer(ax, self.labels.values(), zorder=3.5)]
+        # A node's words change only when its state does: one cached layer per node.
+        self.state_layers = {u: StaticLayer(ax, [t], zorder=3)
+                             for u, t in self.state_texts.items()}
+        self.banner_layer = StaticLayer(ax, [self.banner], zorder=7)
+        self._banner_look: tuple | None = None
+        self._rim: float | None = None
+
+    # -- the arrow pool ------------------------------------------------------------------
+    def _arrow(self, k: int) -> tuple[FancyArrowPatch, object]:
+        while len(self.arrows) <= k:
+            arrow = FancyArrowPatch((0, 0), (1, 1), arrowstyle="-|>", mutation_scale=13 * self.fs,
+                                    connectionstyle=f"arc3,rad={RAD}", shrinkA=0, shrinkB=0,
+                                    lw=1.8 * self.fs, zorder=1)
+            self.ax.add_patch(arrow)
+            label = self.ax.text(0, 0, "", ha="center", va="center",
+                                 fontsize=LABEL_FONT * self.fs, zorder=5,
+                                 color=TEXT_COLOR,
+                                 bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="black",
+                                           lw=1.2, alpha=0.92))
+            self.arrows.append(arrow)
+            self.arrow_labels.append(label)
+        return self.arrows[k], self.arrow_labels[k]
+
+    def _data_per_point(self) -> float:
+        # Data units per typographic point: equal aspect makes x and y share one scale, set by
+        # the tighter of the two directions (the box shrinks along the other).
+        fig_w, fig_h = self.fig.get_size_inches()
+        box = self.ax.get_position()
+        x0, x1 = self.ax.get_xlim()
+        y0, y1 = self.ax.get_ylim()
+        return max((x1 - x0) / (box.width * fig_w), (y1 - y0) / (box.height * fig_h)) / 72
+
+    def _label_texts(self, messages: list[tuple[dict, bool]]) -> list[str | None]:
+        """Each arrow's label; past ``MAX_LABELS`` arrows, one label per burst.
+
+        A burst is what one node sent of one message to many (``proposal(210, 6) ×31``);
+        its other arrows go unlabelled, else a large run drowns in words.
+        """
+        texts = [message_label(ev["msg"]) for ev, _ in messages]
+        if len(messages) <= MAX_LABELS:
+            return texts
+        bursts = Counter((ev["src"], text, d) for (ev, d), text in zip(messages, texts,
+                                                                       strict=True))
+        seen: set = set()
+        out: list[str | None] = []
+        for (ev, d), text in zip(messages, texts, strict=True):
+            key = (ev["src"], text, d)
+            if key in seen:
+                out.append(None)
+                continue
+            seen.add(key)
+            out.append(text if bursts[key] == 1 else f"{text} ×{bursts[key]}")
+        return out
+
+    def _node_boxes(self, unit: float) -> list[tuple[float, float, float, float]]:
+        """Boxes (centre x, centre y, half width, half height) around each disc and its words."""
+        font = 7.5 * self.fs
+        radius = (self.node_size ** 0.5) / 2 * unit
+        boxes = []
+        for u, (x, y) in self.pos.items():
+            lines = self.state_texts[u].get_text().split("\n")
+            half_w = max(max(len(s) for s in lines) * 0.56 * font * unit / 2, radius)
+            height = len(lines) * 1.25 * font * unit
+            top, bottom = y + radius, y - 0.3 - height
+            boxes.append((x, (top + bottom) / 2, half_w, (top - bottom) / 2))
+        return boxes
+
+    def _place_labels(self, messages: list[tuple[dict, bool]],
+                      texts: list[str | None]) -> list[tuple[float, float]]:
+        """Greedy label placement: slide each label along its arrow until it overlaps no other.
+
+        Start where the arrows spread out (near the receivers of a fan-out such as one
+        proposer to all acceptors, near the sender of a fan-in such as acks to one
+        proposer), then try points further along either way.
+        """
+        out_deg = Counter(ev["src"] for ev, _ in messages)
+        in_deg = Counter(ev["dst"] for ev, _ in messages)
+        unit = self._data_per_point()
+        font = LABEL_FONT * self.fs
+        placed = self._node_boxes(unit)
+        spots = []
+        for (ev, _), text in zip(messages, texts, strict=True):
+            p1, p2 = self.pos[ev["src"]], self.pos[ev["dst"]]
+            t0 = 0.5
+            if out_deg[ev["src"]] > in_deg[ev["dst"]]:
+                t0 = 0.64
+            elif in_deg[ev["dst"]] > out_deg[ev["src"]]:
+                t0 = 0.36
+            if text is None:
+                spots.append(_bezier(p1, p2, t0))
+                continue
+            half_w = (len(text) * 0.56 + 0.8) * font * unit / 2
+            half_h = 1.7 * font * unit / 2
+            best, best_overlap = None, None
+            for dt in (0, 0.1, -0.1, 0.2, -0.2, 0.28, -0.28, 0.34, -0.34):
+                t = min(max(t0 + dt, 0.16), 0.84)
+                x, y = _bezier(p1, p2, t)
+                overlap = sum(
+                    max(0.0, min(x + half_w, bx + bw) - max(x - half_w, bx - bw))
+                    * max(0.0, min(y + half_h, by + bh) - max(y - half_h, by - bh))
+                    for bx, by, bw, bh in placed)
+                if best_overlap is None or overlap < best_overlap:
+                    best, best_overlap = (x, y), overlap
+                if overlap == 0:
+                    break
+            placed.append((best[0], best[1], half_w, half_h))
+            spots.append(best)
+        return spots
+
+    def _ends(self, p1, p2):
+        """Arrow ends on the rims of the two discs, leaving along the curve's tangents.
+
+        Done here rather than with FancyArrowPatch's shrinkA/B, which would cut the
+        curve against a circle on every draw (a quarter of a frame's time).
+        """
+        if self._rim is None:
+            self._rim = ((self.node_size ** 0.5) / 2 + 2) * self._data_per_point()
+        (x1, y1), (x2, y2) = p1, p2
+        cx, cy = (x1 + x2) / 2 + RAD * (y2 - y1), (y1 + y2) / 2 - RAD * (x2 - x1)
+        ends = []
+        for x, y in ((x1, y1), (x2, y2)):
+            dx, dy = cx - x, cy - y
+            d = (dx * dx + dy * dy) ** 0.5 or 1.0
+            ends.append((x + self._rim * dx / d, y + self._rim * dy / d))
+        return ends
+
+    def _draw_messages(self, messages: list[tuple[dict, bool]]) -> None:
+        messages = [(ev, d) for ev, d in messages
+                    if ev["src"] in self.pos and ev["dst"] in self.pos]
+        texts = self._label_texts(messages)
+        spots = self._place_labels(messages, texts)
+        crosses = []
+        for k, ((ev, dropped), text, xy) in enumerate(zip(messages, texts, spots, strict=True)):
+            arrow, label = self._arrow(k)
+            color = phase_color(ev.get("phase"))
+            arrow.set_positions(*self._ends(self.pos[ev["src"]], self.pos[ev["dst"]]))
+            arrow.set_color(color)
+            arrow.set_linestyle("--" if dropped else "-")
+            arrow.set_alpha(0.5 if dropped else 0.95)
+            arrow.set_visible(True)
+            arrow.set_gid(f"{'drop' if dropped else 'msg'}-{ev.get('id')}")
+            label.set_visible(text is not None)
+            label.set_gid(f"label-{ev.get('id')}" if text is not None else None)
+            if text is not None:
+                label.set_position(xy)
+                label.set_text(text)
+                label.get_bbox_patch().set_edgecolor(color)
+                label.set_color("#888888" if dropped else TEXT_COLOR)
+            if dropped:
+                crosses.append(xy)
+        k = len(messages)
+        for arrow, label in zip(self.arrows[k:], self.arrow_labels[k:], strict=True):
+            arrow.set_visible(False)
+            label.set_visible(False)
+            arrow.set_gid(None)
+            label.set_gid(None)
+        self.crosses.set_data([c[0] for c in crosses], [c[1] for c in crosses])
+
+    def update(self, at: int | None = None, since: int | None = None) -> list:
+        """Show the run just after ``trace[at]``; returns the artists that changed."""
+        w = self.replay.world(at, since)
+        fills, edges = [], []
+        for u in self.uids:
+            alive = w.alive.get(u, True)
+            fills.append(ROLE_FILLS.get(self.roles[u], "#FFFFFF") if alive else CRASHED)
+            edges.append("#333333" if alive else "#999999")
+            text = self.state_texts[u]
+            words = node_state_text(w.nodes.get(u, {}), self.roles[u], alive)
+            color = TEXT_COLOR if alive else "#8A8A8A"
+            if words != text.get_text() or color != text.get_color():
+                text.set_text(words)
+                text.set_color(color)
+                self.state_layers[u].invalidate()
+        self.nodes.set_facecolor(fills)
+        self.nodes.set_edgecolor(edges)
+        messages = [(ev, False) for ev in w.in_flight.values()]
+        messages += [(ev, True) for ev in w.dropped]
+        self._draw_messages(messages)
+        self._set_banner(w)
+        self.title.set_text(f"Basic Paxos, {describe_cursor(self.trace, w.at)}")
+        return [self.nodes, self.banner, self.title, self.crosses, *self.state_texts.values(),
+                *self.arrows, *self.arrow_labels]
+
+    def _set_banner(self, w) -> None:
+        if w.violations:
+            first = w.violations[0]
+            more = f" (+{len(w.violations) - 1} more)" if len(w.violations) > 1 else ""
+            text = f"SAFETY VIOLATED: {first.invariant}{more}\n" + "\n".join(
+                textwrap.wrap(first.explanation, 110)[:2])
+            look = (text, "white", VIOLATION_COLOR, VIOLATION_COLOR)
+        elif w.decided_values:
+            text = "decided: " + ", ".join(fmt_value(v) for v in w.decided_values)
+            look = (text, TEXT_COLOR, "#E3F4EC", DECIDED_COLOR)
+        else:
+            look = ("no value decided yet", "#555555", "white", "#BBBBBB")
+        if look == self._banner_look:
+            return
+        self._banner_look = look
+        text, color, face, edge = look
+        self.banner.set_text(text)
+        self.banner.set_color(color)
+        self.banner.get_bbox_patch().set_facecolor(face)
+        self.banner.get_bbox_patch().set_edgecolor(edge)
+        self.banner_layer.invalidate()
+
+    @property
+    def violation_shown(self) -> bool:
+        """True when the banner names a broken invariant."""
+        return self.banner.get_text().startswith("SAFETY VIOLATED")
+
+
+def draw_paxos(trace: Sequence[dict], at: int | None = None, ax: Axes | None = None) -> Figure:
+    """Draw the Paxos roles, their state and the messages in flight just after event ``at``.
+
+    ``at`` is an index into ``trace`` (None = the end); messages dropped by event
+    ``at`` itself are shown crossed out.
+    """
+    view = PaxosView(trace, ax=ax)
+    view.update(at)
+    return view.fig

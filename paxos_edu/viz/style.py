@@ -1,0 +1,115 @@
+"""Colours, sizes and the figure helper shared by every diagram.
+
+Each of Ghosh's five Paxos phases has one fixed colour from the Okabe-Ito
+palette (safe for the common colour-vision deficiencies), the same in every
+diagram; requests, role setup and election tokens get neutral greys. Okabe-Ito
+vermillion is kept for what went wrong (a dropped message's cross), and the
+Chang-Roberts red/black node colours are the protocol's own words, not a phase.
+"""
+
+from __future__ import annotations
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+PAXOS_PHASES = ("1.1", "1.2", "2.1", "2.2", "3")
+"""Ghosh's five Paxos phases, in protocol order."""
+
+PHASE_COLORS: dict[str, str] = {
+    "1.1": "#E69F00",   # orange
+    "1.2": "#56B4E9",   # sky blue
+    "2.1": "#009E73",   # bluish green
+    "2.2": "#0072B2",   # blue
+    "3": "#CC79A7",     # reddish purple
+    "request": "#555555",
+    "setup": "#8C8C8C",
+    "election": "#2B2B2B",
+}
+"""One colour per phase; the first five are Okabe-Ito hues, the rest neutral greys."""
+
+PHASE_NAMES: dict[str, str] = {
+    "1.1": "1.1 proposal",
+    "1.2": "1.2 ack / nack",
+    "2.1": "2.1 accept",
+    "2.2": "2.2 accepted",
+    "3": "3 decided",
+    "request": "request",
+    "setup": "setup (roles)",
+    "election": "election (token)",
+}
+"""Legend entries: the phase number and Ghosh's message name."""
+
+OTHER_COLOR = "#B0B0B0"
+DROP_COLOR = "#D55E00"          # Okabe-Ito vermillion: a lost message
+VIOLATION_COLOR = "#B2182B"     # the red banner
+DECIDED_COLOR = "#009E73"
+TEXT_COLOR = "#222222"
+
+CR_RED = "#D62728"              # Chang-Roberts: still a candidate
+CR_BLACK = "#222222"            # Chang-Roberts: relays every token
+CRASHED = "#C8C8C8"
+LEADER_EDGE = "#E69F00"
+
+ROLE_FILLS: dict[str, str] = {
+    "client": "#EFEFEF",
+    "proposer": "#FBE3B3",
+    "acceptor": "#D7ECF9",
+    "learner": "#F3DDEA",
+    "consensus": "#FFFFFF",
+}
+"""Node fills in the Paxos diagram (pale, so phase-coloured arrows stand out)."""
+
+
+def phase_color(phase: str | None) -> str:
+    """The colour of messages in ``phase`` (grey for anything unknown)."""
+    return PHASE_COLORS.get(phase or "", OTHER_COLOR)
+
+
+def node_color(color: str | None, alive: bool = True) -> str:
+    """Chang-Roberts node fill: red or black by the node's colour, grey when crashed."""
+    if not alive:
+        return CRASHED
+    return CR_BLACK if color == "black" else CR_RED
+
+
+def phase_handles(phases=(*PAXOS_PHASES, "request", "setup", "election"), drop: bool = True):
+    """Legend handles: a line per phase in its colour, and the dropped-message cross."""
+    handles = [Line2D([], [], color=phase_color(p), lw=2.5, label=PHASE_NAMES.get(p, p))
+               for p in phases]
+    if drop:
+        handles.append(Line2D([], [], color=DROP_COLOR, marker="X", ls="", ms=8,
+                              label="dropped"))
+    return handles
+
+
+def new_axes(ax: Axes | None, figsize: tuple[float, float],
+             dpi: float = 100) -> tuple[Figure, Axes]:
+    """``ax`` and its figure, or a new Agg-backed ``Figure`` with one axes.
+
+    The figure is built without pyplot, so a notebook shows it once (when it is
+    the cell's value) and never keeps it alive in pyplot's figure list.
+    """
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+
+def title_text(ax: Axes, fontsize: float = 11):
+    """A title that a frame can change cheaply.
+
+    ``ax.set_title`` makes every draw measure the axes' decorations to place the
+    title; a plain text in axes coordinates just above the top edge does not.
+    """
+    return ax.text(0.5, 1.01, "", transform=ax.transAxes, ha="center", va="bottom",
+                   fontsize=fontsize, gid="title")
+
+
+def fmt_value(v) -> str:
+    """A proposed value as the lessons write it: 210, 'x' (quoted string), ⊥ for none."""
+    if v is None:
+        return "⊥"
+    return repr(v) if isinstance(v, str) else str(v)

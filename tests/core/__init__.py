@@ -1,0 +1,1 @@
+"""Specification tests for the pure protocol core and the deterministic simulator."""
