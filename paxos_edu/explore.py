@@ -1,17 +1,22 @@
-"""Exhaustive bounded exploration of every schedule, as in Lamport's Paxos.tla.
+"""Exhaustive bounded exploration of every schedule, with the shortest counterexample.
 
-The network is modelled as the set of all messages ever sent: any of them may
-be delivered at any time, any number of times, or never. That one rule covers
-loss, duplication and reordering. Timers may fire whenever they are set, and
-nodes may restart (from their stable storage, or without it with
-``amnesia=True``) within a budget. The search starts just after the election
-and role assignment, with every client's request in the network, and runs
-breadth-first, so the first violation found has a shortest schedule.
+The network holds the messages in flight as a multiset. Any of them may be
+delivered next (reordering) or never (loss), and up to ``duplicates`` extra
+copies may be made (duplication); timers may fire whenever they are set, and
+nodes may restart (from stable storage, or without it with ``amnesia=True``)
+within a budget. ``network="set"`` switches to Paxos.tla's model, where every
+message ever sent stays deliverable forever; it covers unbounded duplication
+but its state space is far larger, so it suits only the smallest systems.
 
-Bounds keep it finite: a proposer may run at most ``max_round`` rounds (its
-sequence numbers are ``uid + k*N`` for k <= max_round), plus ``max_depth``
-and ``max_states`` if given. A counterexample is replayed in a ``Simulation``
-so that ``check_safety`` explains it in words, with event numbers.
+The search starts just after the election and role assignment, with every
+client's request in flight, and runs breadth-first, so the first violation
+found has a shortest schedule. A proposer's back-off is taken as immediate (how
+long it waits is timing, which the search leaves free anyway).
+
+Bounds keep it finite: ``numbers`` sequence numbers in all across proposers
+(each round uses one), plus ``max_depth`` and ``max_states`` if given. A
+counterexample is replayed in a ``Simulation`` so that ``check_safety`` explains
+it in words, with event numbers, and the diagrams can draw it.
 """
 
 from __future__ import annotations
@@ -64,7 +69,12 @@ class ExploreResult:
         return "\n".join(lines)
 
 
+_SCALARS = (int, str, type(None), float, bool)
+
+
 def _freeze(x: Any) -> Any:
+    if type(x) in _SCALARS:
+        return x
     if isinstance(x, dict):
         return tuple(sorted(((k, _freeze(v)) for k, v in x.items()), key=repr))
     if isinstance(x, (set, frozenset)):
@@ -226,7 +236,8 @@ class _Explorer:
                 timers.add((uid, e.name))
             elif isinstance(e, CancelTimer):
                 timers.discard((uid, e.name))
-            elif isinstance(e, Persist):
+            elif isinstance(e, Persist) and self.restart_budget:
+                # Storage only matters to a restart; without any, the node's state says it all.
                 storage[uid] = _freeze(e.data)
             elif isinstance(e, Decide):
                 events.append({"kind": "decide", "seq": -1, "src": uid, "dst": uid,
@@ -265,18 +276,23 @@ def _thaw(x: Any) -> Any:
 
 
 def explore(config: Config | None = None, *, impl: Mapping[str, type] | None = None,
-            max_round: int = 3, restarts: int = 0, restart_roles: tuple[str, ...] = ("acceptor",),
-            amnesia: bool = False, deliver_to_learners: bool = True,
-            max_depth: int | None = None, max_states: int | None = None,
-            network: str = "set", duplicates: int = 1, numbers: int | None = 3,
-            timers: bool = True,
+            numbers: int = 2, max_round: int = 3, duplicates: int = 0,
+            restarts: int = 0, restart_roles: tuple[str, ...] = ("acceptor",),
+            amnesia: bool = False, timers: bool = False, deliver_to_learners: bool = False,
+            network: str = "bag", max_depth: int | None = None, max_states: int | None = None,
             progress: bool = True) -> ExploreResult:
     """Visit every schedule of ``config`` within the bounds; stop at the first violation.
 
-    ``impl`` swaps role classes (exercises, deliberately broken variants);
-    ``restarts`` is how many node restarts (of ``restart_roles``) a schedule may
-    contain, each with or without ``amnesia``. Without clients in ``config``,
-    each proposer gets one client with its own value (210, 220, ...).
+    Bounds: ``numbers`` sequence numbers in all (each proposer's round counts one),
+    at most ``max_round`` per proposer, ``duplicates`` extra copies of messages,
+    ``restarts`` restarts of nodes whose role is in ``restart_roles`` (with
+    ``amnesia`` they lose their stable storage). ``timers=True`` lets proposers
+    time out at any moment (retries also follow Nacks without it);
+    ``deliver_to_learners=True`` explores the learners' counting too (agreement is
+    checked on what acceptors accept either way). ``network="set"`` is Paxos.tla's
+    model (every message ever sent stays deliverable forever): far more states.
+    ``impl`` swaps role classes (exercises, deliberately broken variants). Without
+    clients in ``config``, each proposer gets one client with its own value.
     """
     config = config or DEFAULT
     if not config.clients:
@@ -355,14 +371,15 @@ def describe(action: tuple) -> str:
 
 def _counterexample(config, ex: _Explorer, schedule, states, transitions, depth, seconds,
                     found) -> ExploreResult:
-    sim = replay_schedule(config, schedule, impl=ex.impl)
+    sim = replay_schedule(config, schedule, impl=ex.impl, network="bag" if ex.bag else "set")
     violations = (sim.violations if sim is not None and sim.violations else list(found))
     return ExploreResult(states, transitions, depth, False, seconds, violations,
                          [describe(a) for a in schedule], sim)
 
 
 def replay_schedule(config: Config, schedule: list[tuple],
-                    impl: Mapping[str, type] | None = None) -> Simulation | None:
+                    impl: Mapping[str, type] | None = None,
+                    network: str = "bag") -> Simulation | None:
     """Run an explorer schedule in a Simulation: FIFO election and setup, then each step.
 
     A message the schedule delivers again is duplicated in flight first, so the
@@ -385,9 +402,15 @@ def replay_schedule(config: Config, schedule: list[tuple],
             if not copies:
                 return None
             remaining[action] -= 1
-            if remaining[action] > 0 and len(copies) == 1:
+            if network == "set" and remaining[action] > 0 and len(copies) == 1:
                 sim.duplicate(copies[0].id)  # the schedule delivers it again later
             sim.deliver(copies[0].id)
+        elif action[0] == "duplicate":
+            item = next((p for p in sim.pending() if p.kind == "Message" and p.src == action[1]
+                         and p.dst == action[2] and p.msg == action[3]), None)
+            if item is None:
+                return None
+            sim.duplicate(item.id)
         elif action[0] == "timer":
             item = next((p for p in sim.pending() if p.kind == "Timer" and p.dst == action[1]
                          and p.msg.name == action[2]), None)
@@ -396,6 +419,8 @@ def replay_schedule(config: Config, schedule: list[tuple],
             sim.deliver(item.id)
         else:
             sim.restart(action[1], amnesia=action[2])
+        for item in [p for p in sim.pending() if p.kind == "Timer" and p.msg.name == "retry"]:
+            sim.deliver(item.id)  # the explorer retries at once after a back-off
     return sim
 
 

@@ -1,88 +1,11 @@
-"""Words on the diagrams: messages in Ghosh's notation, node states, one-line event captions."""
+"""Captions that need the diagrams' view of a trace (which step caused an event)."""
 
 from __future__ import annotations
 
-from .style import fmt_value
+from ..labels import describe_event, fmt_value, message_label, node_name, node_state_text
 
-ROLE_LETTERS = {"client": "C", "proposer": "P", "acceptor": "A", "learner": "L",
-                "consensus": "N"}
-
-
-def message_label(msg: dict) -> str:
-    """A message as Ghosh writes it: ``proposal(v, n)``, ``ack(n, v', n')``, ``nack(n, p)``,
-    ``accept(v, n)``, ``accepted(v, n)``, ``decided(v)``, ``request(v)``, ``token(uid)``.
-
-    A value nobody accepted yet (v' in an Ack) is written ⊥.
-    """
-    t = msg.get("type")
-    v = fmt_value(msg.get("v"))
-    if t == "Proposal":
-        return f"proposal({v}, {msg['n']})"
-    if t == "Ack":
-        return f"ack({msg['n']}, {fmt_value(msg.get('accepted_v'))}, {msg.get('accepted_n', 0)})"
-    if t == "Nack":
-        return f"nack({msg['n']}, {msg['promised']})"
-    if t == "Accept":
-        return f"accept({v}, {msg['n']})"
-    if t == "Accepted":
-        return f"accepted({v}, {msg['n']})"
-    if t == "Decided":
-        return f"decided({v})"
-    if t == "Request":
-        return f"request({v})"
-    if t == "Token":
-        return f"token({msg['uid']})"
-    if t == "Roles":
-        return "roles"
-    if t == "Timer":
-        return f"timer {msg.get('name', '')}".strip()
-    return str(t or "?").lower()
-
-
-def node_name(uid: int, role: str | None) -> str:
-    """``P0``, ``A3``, ``L5``, ``C6``: the role's letter and the uid."""
-    return f"{ROLE_LETTERS.get(role or 'consensus', 'N')}{uid}"
-
-
-def node_state_text(state: dict, role: str | None, alive: bool = True) -> str:
-    """A node's state in words, a few short lines (what the Paxos diagram prints under it).
-
-    proposer: its number n, value and status; acceptor: promised n and accepted
-    (n, v); learner: votes per n and the learned value; client: its value and
-    what it was told. A crashed node says so first.
-    """
-    role = state.get("role") or role
-    lines = [] if alive else ["crashed"]
-    if role == "proposer" and "status" in state:
-        v = state.get("proposed_v")
-        if v is None:
-            v = state.get("value")
-        lines.append(f"n={state.get('n', 0)}  v={fmt_value(v)}")
-        status = state.get("status", "")
-        if status == "phase 1":
-            status += f"  acks {len(state.get('acks', []))}"
-        elif status == "phase 2":
-            status += f"  accepted {len(state.get('accepted_by', []))}"
-        lines.append(status)
-    elif role == "acceptor" and "promised" in state:
-        lines.append(f"promised {state['promised']}")
-        if state.get("accepted_n"):
-            lines.append(f"accepted ({state['accepted_n']}, {fmt_value(state.get('accepted_v'))})")
-        else:
-            lines.append("accepted none")
-    elif role == "learner" and "votes" in state:
-        for vote in state.get("votes", [])[-2:]:
-            k = len(vote.get("acceptors", []))
-            lines.append(f"n={vote['n']}: {k} vote{'s' if k != 1 else ''}")
-        learned = state.get("value")
-        lines.append(f"learned {fmt_value(learned)}" if learned is not None else "learned nothing")
-    elif role == "client":
-        lines.append(f"wants {fmt_value(state.get('value'))}")
-        decided = state.get("decided")
-        lines.append(f"told {fmt_value(decided)}" if decided is not None else "waiting")
-    elif state:
-        lines.append("leader" if state.get("leader") == state.get("uid") else "electing")
-    return "\n".join(lines)
+__all__ = ["describe_cursor", "describe_event", "fmt_value", "message_label", "node_name",
+           "node_state_text"]
 
 
 def describe_cursor(trace, at: int) -> str:
@@ -94,25 +17,3 @@ def describe_cursor(trace, at: int) -> str:
     if ev["kind"] == "state" and cause is not None:
         return f"event {at}, the step of #{cause}: {describe_event(trace[cause])}"
     return f"event {at}: {describe_event(ev)}"
-
-
-def describe_event(ev: dict | None) -> str:
-    """One line for a title: ``deliver proposal(210, 6)  0→3``."""
-    if ev is None:
-        return "nothing yet"
-    kind, msg = ev["kind"], ev.get("msg") or {}
-    if kind in ("send", "deliver", "drop", "duplicate"):
-        tail = f" ({ev['reason']})" if kind == "drop" and ev.get("reason") else ""
-        return f"{kind} {message_label(msg)}  {ev['src']}→{ev['dst']}{tail}"
-    if kind == "state":
-        return f"node {ev['src']} changes state"
-    if kind == "decide":
-        return f"node {ev['src']} decides {fmt_value(msg.get('v'))}"
-    if kind == "timer":
-        return f"node {ev['dst']}: {msg.get('name', 'timer')} timer fires"
-    if kind == "crash":
-        return f"node {ev['src']} crashes"
-    if kind == "restart":
-        amnesia = " with amnesia" if msg.get("amnesia") else ""
-        return f"node {ev['src']} restarts{amnesia}"
-    return kind

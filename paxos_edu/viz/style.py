@@ -14,6 +14,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ..labels import fmt_value  # noqa: F401  (re-exported for the diagrams)
+
 PAXOS_PHASES = ("1.1", "1.2", "2.1", "2.2", "3")
 """Ghosh's five Paxos phases, in protocol order."""
 
@@ -106,10 +108,3 @@ def title_text(ax: Axes, fontsize: float = 11):
     """
     return ax.text(0.5, 1.01, "", transform=ax.transAxes, ha="center", va="bottom",
                    fontsize=fontsize, gid="title")
-
-
-def fmt_value(v) -> str:
-    """A proposed value as the lessons write it: 210, 'x' (quoted string), ⊥ for none."""
-    if v is None:
-        return "⊥"
-    return repr(v) if isinstance(v, str) else str(v)

@@ -1,0 +1,211 @@
+"""The node side: one ``core`` node on an asyncio loop, talking UDP to the controller's switch.
+
+``NodeEndpoint`` is an asyncio datagram protocol. It performs the node's effects in
+order: ``Send`` becomes a signed datagram to the switch (addressed by ``dst`` inside
+the envelope), ``Persist`` an atomic fsynced file write that finishes before the next
+effect, ``SetTimer``/``CancelTimer`` loop timers (in run mode) and reports, ``Decide`` a
+report. After every input it reports its new state (always in step mode, where the
+controller waits for that ``done`` before going on).
+
+What it accepts: datagrams that verify under the cluster key, come from the switch's
+address, are addressed to this node and carry a switch counter larger than the last
+one seen. Everything else is dropped and counted by reason, and the node keeps going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import socket
+import traceback
+from collections import Counter
+from typing import Any
+
+from ..core.codec import BadMessage, Envelope, decode, encode
+from ..core.effects import CancelTimer, Decide, Persist, Send, SetTimer
+from ..core.node import make_node
+from . import storage
+from .control import control_key, encode_control, reason_category
+from .spec import config_from_dict, impl_from_spec
+
+STATS_DELAY = 0.02
+"""Seconds between the first bad datagram of a burst and the stats report (coalesces floods)."""
+RCVBUF = 1 << 20
+
+
+class NodeEndpoint(asyncio.DatagramProtocol):
+    """Drive one node from ``init`` (the controller's first stdin line) until told to stop."""
+
+    def __init__(self, init: dict[str, Any], loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.uid: int = init["uid"]
+        self.key = bytes.fromhex(init["key"])
+        self.ckey = control_key(self.key)
+        self.switch = tuple(init["switch"])
+        self.mode: str = init["mode"]
+        self.nonce: str = init["nonce"]
+        self.path: str = init["storage"]
+        self.transport: asyncio.DatagramTransport | None = None
+        self.out_seq = 0
+        self.last_in = 0
+        self.handles: dict[str, asyncio.TimerHandle] = {}
+        self.bad: Counter = Counter()
+        self.stats_due = False
+        self.last_snapshot: dict | None = None
+        saved = storage.read(self.path) if init.get("resume") else None
+        if saved is not None and init.get("amnesia"):
+            saved = {**saved, "paxos": {}}  # keeps the roles, loses the promises
+        config = config_from_dict(init["config"])
+        self.node = make_node(self.uid, config, random.Random(init["rng"]), saved,
+                              impl_from_spec(init.get("impl") or {}))
+
+    # -- asyncio callbacks -----------------------------------------------------------------
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        with contextlib.suppress(OSError):  # a smaller buffer only matters under a flood
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        self.last_snapshot = self.node.snapshot()
+        self.report({"type": "hello", "nonce": self.nonce, "pid": os.getpid(),
+                     "snapshot": self.last_snapshot})
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        try:
+            env = decode(data, self.key)
+        except BadMessage as exc:
+            return self.count(reason_category(exc.reason))
+        except Exception:  # e.g. RecursionError from deeply nested, signed JSON
+            return self.count("invalid content")
+        if tuple(addr[:2]) != self.switch:
+            return self.count("not from the switch")
+        if env.dst != self.uid:
+            return self.count("wrong destination")
+        if env.seq <= self.last_in:
+            return self.count("replayed")
+        self.last_in = env.seq
+        self.run(lambda: self.node.handle(env.src, env.msg), "msg", env.seq)
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP "port unreachable" from a switch that went away; stdin EOF ends us soon.
+        print(f"node {self.uid}: socket error {exc!r}", flush=True)
+
+    # -- commands from the controller (stdin) ----------------------------------------------
+    def command(self, cmd: dict[str, Any]) -> None:
+        """Act on one controller command; each answers with ``done`` for its ``id``."""
+        name, ref = cmd.get("cmd"), cmd.get("id", 0)
+        if name == "start":
+            self.run(self.node.start, "cmd", ref, force=True)
+        elif name == "fire":
+            self.drop_handle(cmd["name"])
+            self.run(lambda: self.node.fire(cmd["name"]), "cmd", ref, force=True)
+        elif name == "cancel":
+            self.drop_handle(cmd["name"])
+            self.finish("cmd", ref, force=True)
+        elif name == "add_client":
+            self.node.config = config_from_dict(cmd["config"])
+            self.run(lambda: self.node.add_client(cmd["client"]), "cmd", ref, force=True)
+        elif name == "mode":
+            self.set_mode(cmd["mode"], cmd.get("timers", []))
+            self.finish("cmd", ref, force=True)
+        else:
+            print(f"node {self.uid}: unknown command {cmd!r}", flush=True)
+
+    def set_mode(self, mode: str, timers: list) -> None:
+        """step: stop running my own timers (the controller fires them); run: arm ``timers``."""
+        self.mode = mode
+        for name in list(self.handles):
+            self.drop_handle(name)
+        if mode == "run":
+            for name, delay in timers:
+                self.arm(name, delay)
+
+    # -- performing effects -----------------------------------------------------------------
+    def run(self, handler, kind: str, ref: int, force: bool = False) -> None:
+        """Call ``handler`` (a node method), perform its effects, report my state."""
+        try:
+            self.perform(handler())
+        except Exception:  # a bug in a role must not take the node (or the lesson) down
+            self.count("handler error")
+            traceback.print_exc()
+        self.finish(kind, ref, force)
+
+    def perform(self, effects) -> None:
+        # In order; if a Persist fails (it raises), the Sends after it never leave.
+        for e in effects:
+            if isinstance(e, Send):
+                self.send(e.dst, e.msg)
+            elif isinstance(e, Persist):
+                storage.write(self.path, e.data)
+            elif isinstance(e, SetTimer):
+                self.drop_handle(e.name)
+                if self.mode == "run":
+                    self.arm(e.name, e.delay)
+                self.report({"type": "timer_set", "name": e.name, "delay": e.delay})
+            elif isinstance(e, CancelTimer):
+                self.drop_handle(e.name)
+                self.report({"type": "timer_cancel", "name": e.name})
+            elif isinstance(e, Decide):
+                self.report({"type": "decide", "v": e.v, "n": e.n})
+
+    def send(self, dst: int, msg) -> None:
+        try:
+            data = encode(Envelope(self.uid, dst, msg, self.next_seq()), self.key)
+        except BadMessage as exc:
+            print(f"node {self.uid}: cannot send {msg}: {exc.reason}", flush=True)
+            return
+        self.transport.sendto(data, self.switch)
+
+    def report(self, ctl: dict[str, Any]) -> bool:
+        try:
+            data = encode_control(self.uid, self.next_seq(), ctl, self.ckey)
+        except BadMessage as exc:
+            print(f"node {self.uid}: cannot report {ctl.get('type')}: {exc.reason}", flush=True)
+            return False
+        self.transport.sendto(data, self.switch)
+        return True
+
+    def finish(self, kind: str, ref: int, force: bool = False) -> None:
+        """Report ``done``: in step mode and for commands always, else only if my state changed."""
+        snap = self.node.snapshot()
+        changed = snap != self.last_snapshot
+        if changed:
+            self.last_snapshot = snap
+        if changed or force or self.mode == "step":
+            done = {"type": "done", "input": kind, "ref": ref,
+                    "snapshot": snap if changed else None}
+            if not self.report(done):  # a snapshot too large to send: the controller still
+                self.report({**done, "snapshot": None})  # must hear that the input is done
+
+    def next_seq(self) -> int:
+        self.out_seq += 1
+        return self.out_seq
+
+    # -- timers -------------------------------------------------------------------------------
+    def arm(self, name: str, delay_ms: float) -> None:
+        self.handles[name] = self.loop.call_later(max(delay_ms, 0) / 1000, self.on_timer, name)
+
+    def drop_handle(self, name: str) -> None:
+        handle = self.handles.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    def on_timer(self, name: str) -> None:
+        """A timer I run myself (run mode) expired: report it, then let the node act."""
+        self.handles.pop(name, None)
+        self.report({"type": "timer_fired", "name": name})
+        self.run(lambda: self.node.fire(name), "timer", 0)
+
+    # -- counting bad datagrams ---------------------------------------------------------------
+    def count(self, reason: str) -> None:
+        if not self.bad[reason]:
+            print(f"node {self.uid}: dropping bad datagrams ({reason})", flush=True)
+        self.bad[reason] += 1
+        if not self.stats_due:
+            self.stats_due = True
+            self.loop.call_later(STATS_DELAY, self.report_stats)
+
+    def report_stats(self) -> None:
+        self.stats_due = False
+        self.report({"type": "stats", "counts": dict(self.bad)})

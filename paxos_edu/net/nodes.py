@@ -1,0 +1,131 @@
+"""The live node processes of one cluster: start, command, wait for them (controller side).
+
+``Nodes`` keeps the processes that run now (``live``, in the order a Simulation keeps
+its nodes: started first, restarted last) and every process ever started
+(``procs``, so that all can be stopped by pid). Every wait is on the switch's
+condition with a timeout, and notices a process that died instead of answering.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..core.config import Config
+from .process import NodeProcess, ProcessSet
+from .spec import config_to_dict
+from .switch import Switch
+
+
+class Nodes:
+    """Node processes talking to ``switch``, with storage files and logs in ``workdir``."""
+
+    def __init__(self, switch: Switch, workdir: Path, key: bytes, impl_spec: dict[str, str],
+                 reply_timeout: float):
+        self.switch = switch
+        self.workdir = workdir
+        self.key = key
+        self.impl_spec = impl_spec
+        self.reply_timeout = reply_timeout
+        self.extra_path = import_path() if impl_spec else ()
+        self.procs = ProcessSet()
+        self.live: dict[int, NodeProcess] = {}
+
+    def spawn(self, uid: int, config: Config, rng: str, resume: bool = False,
+              amnesia: bool = False, bind: tuple[str, int] = ("127.0.0.1", 0)) -> None:
+        """Start a process for ``uid`` listening on ``bind``; only its hello claims the uid."""
+        nonce = secrets.token_hex(8)
+        self.switch.expect(uid, nonce)
+        init = {"cmd": "init", "uid": uid, "key": self.key.hex(), "nonce": nonce,
+                "switch": list(self.switch.address), "host": bind[0], "port": bind[1],
+                "mode": self.switch.mode, "config": config_to_dict(config),
+                "impl": self.impl_spec, "storage": str(self.workdir / f"node-{uid}.json"),
+                "resume": resume, "amnesia": amnesia, "rng": rng}
+        proc = NodeProcess(uid, init, self.workdir, self.extra_path)
+        self.procs.add(proc)
+        self.live[uid] = proc
+
+    def wait_hello(self, uids: list[int]) -> None:
+        """Wait until each of ``uids`` has reported its address; record their states in order."""
+        sw = self.switch
+        peers = {uid: sw.peers[uid] for uid in uids}
+
+        def check() -> None:
+            for uid, peer in peers.items():
+                if peer.addr is None and not self.live[uid].alive():
+                    raise RuntimeError(self.died(uid, "during start-up"))
+
+        timeout = max(self.reply_timeout, 10 + 0.2 * len(uids))
+        if not sw.wait(lambda: all(p.addr for p in peers.values()), timeout, check):
+            missing = [u for u, p in peers.items() if p.addr is None]
+            raise TimeoutError(f"nodes {missing} did not report an address within {timeout:g} s")
+        with sw.cond:  # in uid order, as a Simulation records new nodes
+            for uid in uids:
+                sw.record_state(uid, peers[uid].hello)
+
+    def command(self, uid: int, cmd: str, sync: bool, fields: dict[str, Any]) -> None:
+        """Send ``cmd`` to live node ``uid`` (if it is live); if ``sync``, wait for its ``done``."""
+        proc = self.live.get(uid)
+        if proc is not None:
+            ref = proc.command(cmd, fields)
+            if sync:
+                self.wait_done(uid, "cmd", ref)
+
+    def wait_done(self, uid: int, kind: str, ref: int) -> None:
+        """Wait until ``uid`` reports it finished input ``ref`` (a command, or a message)."""
+        peer, proc = self.switch.peers[uid], self.live.get(uid)
+
+        def check() -> None:
+            if proc is not None and not proc.alive():
+                raise RuntimeError(self.died(uid, "while handling an input"))
+
+        if not self.switch.wait(lambda: peer.done[kind] >= ref, self.reply_timeout, check):
+            raise TimeoutError(f"node {uid} did not finish its input within "
+                               f"{self.reply_timeout:g} s; its log:\n{self.tail(uid)}")
+
+    def kill(self, uid: int) -> bool:
+        """SIGKILL ``uid``'s process (by pid) and record the crash; False if it was not live."""
+        proc = self.live.pop(uid, None)
+        if proc is None:
+            return False
+        proc.kill()
+        self.forget(uid)
+        return True
+
+    def notice_deaths(self) -> None:
+        """Record processes that died without ``kill`` (killed from outside, a fatal bug)."""
+        for uid, proc in list(self.live.items()):
+            if not proc.alive():
+                del self.live[uid]
+                self.forget(uid)
+
+    def forget(self, uid: int) -> None:
+        sw = self.switch
+        with sw.cond:
+            sw.mark_dead(uid)
+            sw.cancel_timers(uid)
+            sw.emit("crash", uid, uid, {"type": "Crash"})
+
+    def died(self, uid: int, when: str) -> str:
+        """Record that ``uid`` died unexpectedly; the message to raise about it."""
+        proc = self.live.pop(uid, None)
+        if proc is not None:
+            self.forget(uid)
+        code = proc.popen.poll() if proc else "?"
+        return f"node {uid} exited {when} with code {code}; its log ends with:\n{self.tail(uid)}"
+
+    def log(self, uid: int) -> str:
+        path = self.workdir / f"node-{uid}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def tail(self, uid: int, lines: int = 15) -> str:
+        return "\n".join(self.log(uid).splitlines()[-lines:])
+
+
+def import_path() -> tuple[str, ...]:
+    """This process's import path, so node processes can import ``impl`` classes too."""
+    return tuple(os.path.abspath(p or os.getcwd()) for p in sys.path
+                 if os.path.isdir(p or os.getcwd()))

@@ -1,0 +1,133 @@
+"""Process hygiene: no node outlives its cluster, however the cluster ends; clusters never meet."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from paxos_edu import Config
+from paxos_edu.cluster import Cluster
+from paxos_edu.net.process import PACKAGE_ROOT
+
+from .helpers import still_running
+
+SMALL = Config(proposers=1, acceptors=3, learners=1)
+
+
+def test_close_stops_every_process_and_removes_the_workdir():
+    c = Cluster(SMALL)
+    c.propose(1)
+    c.start()
+    pids = list(c.pids().values())
+    assert len(pids) == 6 and all(c.alive().values())
+    workdir = c.workdir
+    assert (workdir / "node-0.log").exists()
+    c.close()
+    c.close()  # idempotent
+    assert still_running(pids) == []
+    assert not workdir.exists()
+    assert c.closed and not any(c.alive().values())
+    with pytest.raises(RuntimeError, match="closed"):
+        c.propose(2)
+
+
+def test_an_exception_inside_the_with_block_still_stops_every_process():
+    pids = []
+    with pytest.raises(ZeroDivisionError), Cluster(SMALL) as c:
+        c.start()
+        pids = list(c.pids().values())
+        raise ZeroDivisionError("a bug in the lesson's code")
+    assert len(pids) == 5 and still_running(pids) == []
+
+
+def test_garbage_collection_stops_every_process():
+    def make() -> list[int]:
+        c = Cluster(SMALL)
+        c.start()
+        return list(c.pids().values())
+
+    pids = make()
+    gc.collect()
+    assert still_running(pids) == []
+
+
+CONTROLLER = textwrap.dedent("""
+    import json, sys
+    from paxos_edu import Config
+    from paxos_edu.cluster import Cluster
+    c = Cluster(Config(proposers=1, acceptors=3, learners=1), workdir=sys.argv[1])
+    c.propose(1)
+    c.start()
+    c.run(timeout=10)
+    print(json.dumps(sorted(c.pids().values())), flush=True)
+    sys.stdin.read()  # until the test kills us
+""")
+
+
+def test_nodes_exit_by_themselves_when_their_controller_is_sigkilled(tmp_path):
+    env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT}
+    # The killed controller cannot clean up: its workdir is one pytest removes.
+    ctl = subprocess.Popen([sys.executable, "-c", CONTROLLER, str(tmp_path)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    try:
+        pids = json.loads(ctl.stdout.readline())
+        assert len(pids) == 6 and still_running(pids, timeout=0) == pids
+    finally:
+        ctl.kill()  # SIGKILL: no atexit, no finalizer, no close()
+        ctl.wait()
+        ctl.stdin.close()
+        ctl.stdout.close()
+    assert still_running(pids, timeout=3) == []
+
+
+def test_two_clusters_side_by_side_never_interfere():
+    with Cluster(SMALL, key="first") as a, Cluster(SMALL, key="second") as b:
+        a.propose(1)
+        b.propose(2)
+        a.start()
+        b.start()
+        assert a.run(timeout=10).ok and b.run(timeout=10).ok
+        assert a.decided() == {5: 1} and b.decided() == {5: 2}
+        assert set(a.addresses().values()).isdisjoint(b.addresses().values())
+        assert a.stats()["total"] == b.stats()["total"] == 0
+        for trace, foreign in ((a.trace, 2), (b.trace, 1)):
+            assert not any(ev["msg"].get("v") == foreign for ev in trace)
+        assert set(a.pids().values()).isdisjoint(b.pids().values())
+
+
+def test_a_node_process_loads_no_plotting_or_notebook_modules():
+    env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT}
+    out = subprocess.run([sys.executable, "-S", "-m", "paxos_edu.net.node_main", "--self-check"],
+                         capture_output=True, env=env, check=True, timeout=30).stdout
+    modules = set(json.loads(out))
+    assert {"paxos_edu.core", "paxos_edu.net.endpoint", "asyncio"} <= modules
+    heavy = {"matplotlib", "networkx", "ipywidgets", "IPython", "numpy", "tqdm", "pickle",
+             "paxos_edu.cluster", "paxos_edu.net.switch", "paxos_edu.viz", "paxos_edu.widgets"}
+    assert not modules & heavy, sorted(modules & heavy)
+
+
+def test_a_cluster_started_from_a_thread_outlives_that_thread():
+    # Linux sends the parent-death signal when the *thread* that forked a child ends.
+    box = {}
+    worker = threading.Thread(target=lambda: box.setdefault("c", Cluster(SMALL).start()))
+    worker.start()
+    worker.join()
+    with box["c"] as c:
+        c.propose(3)
+        assert c.run(timeout=10).status == "decided"
+        assert all(c.alive().values())
+
+
+def test_a_node_process_loads_only_the_core_and_net_parts_of_the_package():
+    env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT}
+    out = subprocess.run([sys.executable, "-S", "-m", "paxos_edu.net.node_main", "--self-check"],
+                         capture_output=True, env=env, check=True, timeout=30).stdout
+    ours = {m for m in json.loads(out) if m.startswith("paxos_edu.")}
+    assert {m for m in ours if not m.startswith(("paxos_edu.core", "paxos_edu.net"))} == set()
