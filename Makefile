@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/paxos-edu demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests --nbval notebooks
+	$(BIN)/python -m pytest --nbval tests $(wildcard notebooks/*.ipynb)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
