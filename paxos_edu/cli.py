@@ -214,17 +214,23 @@ def _execute(cfg: Config, args, narrate: bool) -> dict:
     else:
         from .cluster import Cluster
 
-        # Clients join after the crashes, so a crash always lands before any request.
-        with Cluster(replace(cfg, clients=()), mode=getattr(args, "mode", "run"),
+        crash = getattr(args, "crash", [])
+        # With crashes, clients join after them, so a crash lands before any request.
+        with Cluster(replace(cfg, clients=()) if crash else cfg,
+                     mode=getattr(args, "mode", "run"),
                      hosts=getattr(args, "hosts_data", None)) as run:
             run.start()
             tell(run.trace)
-            for uid in getattr(args, "crash", []):
+            for uid in crash:
                 run.crash(uid)
-            for value, index in cfg.clients:
+            for value, index in cfg.clients if crash else ():
                 run.propose(value, proposer=index)
-            res = run.run(until="decided", timeout=args.timeout)
-            status = getattr(res, "status", None) or _status(run, cfg)
+            # Tell each event as the switch records it, not after the run.
+            res = run.run(until=lambda c: tell(c.trace) or c.all_decided(),
+                          timeout=args.timeout)
+            status = _status(run, cfg) if res.status == "reached" else res.status
+            if status == "decided":  # let rounds still in flight finish, to tell them too
+                run.wait_for(lambda c: tell(c.trace) or _settled(c), timeout=1.0)
             result = _outcome(run, cfg, started, status)
     tell(result.pop("_trace"))
     if narrate:
@@ -240,6 +246,12 @@ def _setup(sim, tell) -> None:
         item = next(p for p in sim.pending() if p.msg.type in ("Token", "Roles"))
         sim.deliver(item.id)
         tell(sim.trace)
+
+
+def _settled(run) -> bool:
+    """Every proposer has finished its round (or never started one)."""
+    return all(s.get("status") in ("done", "idle") for s in run.snapshot().values()
+               if s.get("role") == "proposer")
 
 
 def _status(run, cfg: Config) -> str:

@@ -42,11 +42,13 @@ class Narrator:
             return out
         if kind == "send" and msg.get("type") == "Token":
             self.tokens += 1
-        if kind == "send" and msg.get("type") == "Roles" and not self.told_roles:
-            self.told_roles = True
+        if kind == "send" and msg.get("type") == "Roles":
             for key, role in ROLE_OF.items():
                 for uid in msg.get(key, []):
-                    self.roles[uid] = role
+                    self.roles[uid] = role  # later Roles name clients that joined late
+            if self.told_roles:
+                return out
+            self.told_roles = True
             out += self._head("Setup: the leader assigns roles")
             out.append(f"  leader {msg['leader']}: proposers {_list(msg['proposers'])}; acceptors "
                        f"{_list(msg['acceptors'])}; learners {_list(msg['learners'])}; clients "
