@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab lint bench clean
+.PHONY: demo test lab classroom lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
+
+# The dashboard for a projector: Voila serves the notebook with its code hidden.
+classroom: $(STAMP)
+	$(BIN)/voila notebooks/06_classroom_dashboard.ipynb --no-browser --Voila.ip=127.0.0.1
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
