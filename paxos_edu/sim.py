@@ -16,7 +16,7 @@ time travel works.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -173,14 +173,19 @@ class Simulation:
         self.actions.append(("_advance_to", t))
         self.now = max(self.now, t)
 
-    def run(self, max_steps: int = 10_000, until: str | None = None) -> int:
-        """Step until nothing is pending (or ``until="decided"`` holds, or ``max_steps``).
+    def run(self, max_steps: int = 10_000,
+            until: str | Callable[[Simulation], bool] | None = None) -> int:
+        """Step until nothing is pending, or ``until`` holds, or ``max_steps`` steps.
 
-        Returns the number of steps taken.
+        ``until`` is ``"decided"`` (every client told), ``"elected"`` (a leader and
+        every role assigned) or a function of the simulation. Returns the steps taken.
         """
+        if isinstance(until, str) and until not in ("decided", "elected"):
+            raise ValueError(f"until={until!r}: must be 'decided', 'elected' or a function")
+        done = {"decided": Simulation.all_decided, "elected": Simulation.elected}.get(until, until)
         steps = 0
         while steps < max_steps:
-            if until == "decided" and self.all_decided():
+            if done is not None and done(self):
                 break
             if self.step() is None:
                 break
@@ -239,6 +244,11 @@ class Simulation:
         clients = self.config.client_uids
         return bool(clients) and all(u in self.decided() for u in clients)
 
+    def elected(self) -> bool:
+        """True once a leader exists and every live node knows its role."""
+        snaps = [self._snapshots.get(u, {}) for u in self._nodes]
+        return self.leader() is not None and all(s.get("role") for s in snaps)
+
     def alive(self) -> dict[int, bool]:
         return {uid: uid in self._nodes for uid in self._all_uids()}
 
@@ -260,7 +270,15 @@ class Simulation:
     @classmethod
     def replay(cls, config: Config, actions: Iterable[tuple], seed: int = 0,
                impl: Mapping[str, type] | None = None) -> Simulation:
-        """A new Simulation with ``actions`` (another run's ``actions``) applied in order."""
+        """A new Simulation with ``actions`` (another run's ``actions``) applied in order.
+
+        ``config`` may be the other run's current config: clients its ``propose``
+        actions added are taken off first, so they are not added twice.
+        """
+        actions = list(actions)
+        proposed = [tuple(a[1:3]) for a in actions if a[0] == "propose"]
+        if proposed and list(config.clients[-len(proposed):]) == proposed:
+            config = replace(config, clients=config.clients[:-len(proposed)])
         sim = cls(config, seed=seed, impl=impl)
         for name, *args in actions:
             getattr(sim, name)(*args)
