@@ -101,7 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     node.add_argument("--id", type=int, required=True)
     node.add_argument("--key", required=True, help="passphrase shared by every machine")
     node.add_argument("--client", type=_client, action="append", default=[],
-                      metavar="VALUE[:K]", help="the value of each client line, in file order")
+                      metavar="VALUE[:K]",
+                      help="a client node's own value, or one value per cli line in file order")
+    node.add_argument("--state-dir", default=None,
+                      help="keep stable storage here (default: a temporary folder)")
     node.set_defaults(func=cmd_node)
     return p
 
@@ -182,7 +185,8 @@ def cmd_explore(args) -> int:
 def cmd_node(args) -> int:
     from .net.node_main import run_from_hosts
 
-    return run_from_hosts(read_hosts(args.hosts), args.id, args.key, list(args.client))
+    return run_from_hosts(read_hosts(args.hosts), args.id, args.key, list(args.client),
+                          state_dir=args.state_dir)
 
 
 # -- running one configuration --------------------------------------------------------------

@@ -68,6 +68,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run_from_hosts(hosts, uid: int, key_passphrase: str, client_values: list,
+                   state_dir: str | os.PathLike | None = None) -> int:
+    """``paxos-edu node``: run node ``uid`` of a hosts file with no controller (see ``direct``).
+
+    Its own address and its peers' come from ``hosts``; the cluster key from
+    ``key_passphrase``; ``client_values`` are the ``--client`` arguments; ``state_dir``
+    keeps the node's stable storage (None: a temporary directory, removed at exit).
+    Returns the exit status.
+    """
+    from .direct import run_node
+
+    return run_node(hosts, uid, key_passphrase, client_values, state_dir=state_dir)
+
+
 def die_with_parent(parent: int) -> None:
     """Ask Linux to SIGTERM this process when its parent dies; exit now if it already has."""
     if sys.platform.startswith("linux"):
