@@ -28,6 +28,8 @@ _EXPORTS = {
     "read_jsonl": "paxos_edu.trace",
     "to_jsonl": "paxos_edu.trace",
     "Cluster": "paxos_edu.cluster",
+    "Dashboard": "paxos_edu.widgets",
+    "ElectionWidget": "paxos_edu.widgets",
 }
 
 __all__ = sorted(_EXPORTS)

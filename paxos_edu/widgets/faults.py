@@ -1,0 +1,87 @@
+"""Fault injection: crash and restart each node, partition the network in two, random loss.
+
+One row per node: its name, Crash, Restart and, for an acceptor, an "amnesia"
+box: checked, the restart loses the stable storage the acceptor promised to
+keep (``run.restart(uid, amnesia=True)``), which the safety checker must catch.
+The partition puts the nodes selected in one group and all the others in the
+second (``run.partition(selected, rest)``); Heal joins them again. The loss
+rate applies to free-running (Play): each tick loses a random Paxos message in
+flight (request, 1.1 to 3; not election tokens or roles, which Chang-Roberts
+assumes reliable) with that probability instead of stepping, recorded as a drop
+so time travel replays it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+
+from ..labels import node_name
+from .util import button
+
+
+class NodeRow:
+    def __init__(self, uid: int, role: str, on_crash: Callable, on_restart: Callable):
+        self.uid, self.role = uid, role
+        self.label = widgets.HTML(f"<b>{node_name(uid, role)}</b> {role}",
+                                  layout=widgets.Layout(width="110px"))
+        self.crash = button("crash", lambda: on_crash(uid), f"crash node {uid}", icon="bolt")
+        self.amnesia = widgets.Checkbox(False, description="amnesia", indent=False,
+                                        layout=widgets.Layout(width="90px"),
+                                        tooltip="restart without the acceptor's stable storage")
+        self.restart = button("restart", lambda: on_restart(uid, self.amnesia.value),
+                              f"restart node {uid}", icon="repeat")
+        parts = [self.label, self.crash, self.restart]
+        if role == "acceptor":
+            parts.append(self.amnesia)
+        self.box = widgets.HBox(parts)
+
+
+class FaultPanel:
+    def __init__(self, on_crash: Callable[[int], None], on_restart: Callable[[int, bool], None],
+                 on_partition: Callable[..., None], on_heal: Callable[[], None]):
+        self._on_crash, self._on_restart = on_crash, on_restart
+        self._on_partition = on_partition
+        self.rows: dict[int, NodeRow] = {}
+        self.nodes_box = widgets.VBox()
+        self.group = widgets.SelectMultiple(options=[], rows=6, description="group A",
+                                            layout=widgets.Layout(width="220px"))
+        self.partition = button("partition: A | the rest", self._partition,
+                                "cut every link between group A and the other nodes",
+                                icon="scissors")
+        self.heal = button("heal", on_heal, "join the partitions again", icon="link")
+        self.loss = widgets.FloatSlider(0.0, min=0.0, max=0.5, step=0.05,
+                                        description="loss (Play)", readout_format=".0%",
+                                        style={"description_width": "80px"})
+        self.box = widgets.VBox([
+            widgets.HTML("<b>crash / restart</b>"), self.nodes_box,
+            widgets.HTML("<b>partition</b>"),
+            widgets.HBox([self.group, widgets.VBox([self.partition, self.heal])]),
+            self.loss,
+        ])
+
+    def build(self, roles: dict[int, str]) -> None:
+        """One row per node (``{uid: role}``), and the partition's choices."""
+        for row in self.rows.values():
+            row.box.close()
+        self.rows = {u: NodeRow(u, r, self._on_crash, self._on_restart)
+                     for u, r in sorted(roles.items())}
+        self.nodes_box.children = [row.box for row in self.rows.values()]
+        self.group.options = [(node_name(u, r), u) for u, r in sorted(roles.items())]
+
+    def show(self, alive: dict[int, bool], actionable: bool, partitioned: bool) -> None:
+        for uid, row in self.rows.items():
+            up = alive.get(uid, True)
+            row.crash.disabled = not actionable or not up
+            row.restart.disabled = not actionable or up
+            row.amnesia.disabled = not actionable
+            row.label.value = (f"<b>{node_name(uid, row.role)}</b> {row.role}"
+                               + ("" if up else " <span style='color:#B2182B'>down</span>"))
+        self.partition.disabled = not actionable
+        self.heal.disabled = not actionable or not partitioned
+        self.group.disabled = not actionable
+
+    def _partition(self) -> None:
+        chosen = set(self.group.value)
+        self._on_partition(chosen, {u for u in self.rows if u not in chosen})

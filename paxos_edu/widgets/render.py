@@ -1,0 +1,201 @@
+"""What the dashboard shows, as PNG bytes and HTML strings: diagrams, node table, safety light.
+
+The diagrams go into ``ipywidgets.Image`` widgets as PNG bytes, not into
+``Output`` widgets. An Image is one model whose ``value`` is replaced in place:
+no flicker, no growing output area, nothing that depends on the kernel's
+matplotlib backend or on ``IPython.display`` (so the same code works in
+JupyterLab, Voilà and a headless test, which can read the bytes back), and a
+figure is never registered with pyplot. An Output widget would redisplay a
+whole figure through the inline backend on every step and keep what it
+captured. Each diagram is a ``viz`` view (``PaxosView``, ``TimelineView``,
+``RingView``) built once per run and updated in place (``view.update(at)``
+only changes artists), then saved as PNG at ``DPI``: about 30-40 ms for an
+11-node Paxos diagram. A view is rebuilt only when its layout must change (the
+roles become known, the timeline gets new events, a new run).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import time
+from collections.abc import Callable, Hashable, Sequence
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+from ..labels import fmt_value, node_name, node_state_text
+from ..trace import message_counts
+from ..viz.counts import PHASE_ORDER, plot_phase_counts
+from ..viz.style import PHASE_COLORS, PHASE_NAMES, VIOLATION_COLOR, phase_color
+
+DPI = 72
+GREEN, RED = "#1A9850", VIOLATION_COLOR
+
+
+def png(fig: Figure, dpi: float = DPI) -> bytes:
+    """The figure as PNG bytes (Agg, no tight bounding box: the views lay themselves out)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def image(width: str = "100%") -> widgets.Image:
+    return widgets.Image(format="png", layout=widgets.Layout(width=width, height="auto",
+                                                             object_fit="contain"))
+
+
+class DiagramImage:
+    """One diagram view shown in an ``Image``; rebuilt only when ``key(events)`` changes.
+
+    ``build(events)`` makes the view (anything with ``fig`` and ``update(at)``).
+    ``show`` returns the seconds the redraw took (``last_seconds`` keeps it).
+    """
+
+    def __init__(self, build: Callable[[Sequence[dict]], object],
+                 key: Callable[[Sequence[dict]], Hashable] = lambda events: None,
+                 widget: widgets.Image | None = None, dpi: float = DPI):
+        self.build, self.key, self.dpi = build, key, dpi
+        self.widget = widget or image()
+        self.view = None
+        self._key: tuple | None = None
+        self.last_seconds = 0.0
+
+    def show(self, events: Sequence[dict], at: int, generation: int = 0) -> float:
+        began = time.perf_counter()
+        key = (generation, self.key(events))
+        if self.view is None or key != self._key:
+            self.view = self.build(events)
+            self._key = key
+        self.view.update(at)
+        self.widget.value = png(self.view.fig, self.dpi)
+        self.last_seconds = time.perf_counter() - began
+        return self.last_seconds
+
+    def clear(self) -> None:
+        self.view, self._key = None, None
+        self.widget.value = b""
+
+
+class CountsImage:
+    """The per-phase bar chart (``plot_phase_counts``), redrawn for the events up to ``at``."""
+
+    def __init__(self, dpi: float = DPI):
+        self.widget = image("70%")
+        self.dpi = dpi
+        self.view = None
+
+    def show(self, events: Sequence[dict], at: int, generation: int = 0) -> float:
+        began = time.perf_counter()
+        self.widget.value = png(plot_phase_counts(list(events[:at + 1])), self.dpi)
+        return time.perf_counter() - began
+
+    def clear(self) -> None:
+        self.widget.value = b""
+
+
+# -- HTML panels ---------------------------------------------------------------------------------
+
+_PAD = " style='padding:1px 6px;text-align:left'"
+
+
+def _esc(x) -> str:
+    return html.escape(str(x))
+
+
+def node_table_html(world, roles: dict[int, str]) -> str:
+    """One row per node: name, role, up or crashed, Chang-Roberts colour, Paxos state in words.
+
+    Rows carry ``data-uid`` and ``data-alive`` attributes (for tests and styling).
+    """
+    if world is None:
+        return "<i>Press Start: the table shows every node's state at the cursor.</i>"
+    head = "".join(f"<th{_PAD}>{h}</th>" for h in ("node", "role", "up", "ring", "state"))
+    rows = []
+    for uid in sorted(roles):
+        state = world.nodes.get(uid, {})
+        role = state.get("role") or roles.get(uid) or "consensus"
+        alive = world.alive.get(uid, True)
+        words = node_state_text(state, role, alive).replace("\n", "; ")
+        ring = ""
+        if state.get("kind") != "client" and state:
+            ring = state.get("color", "")
+            if state.get("leader") == uid:
+                ring += " ★ leader"
+        style = "" if alive else " style='color:#888;background:#f0f0f0'"
+        rows.append(
+            f"<tr data-uid='{uid}' data-alive='{str(alive).lower()}'{style}>"
+            + "".join(f"<td{_PAD}>{cell}</td>" for cell in (
+                f"<b>{_esc(node_name(uid, role))}</b>", _esc(role),
+                "up" if alive else "crashed", _esc(ring), _esc(words)))
+            + "</tr>")
+    return ("<table class='paxos-nodes' style='border-collapse:collapse;font-size:12px'>"
+            f"<tr>{head}</tr>{''.join(rows)}</table>")
+
+
+def safety_html(violations: Sequence) -> str:
+    """The safety light: green while the checker finds nothing, red with its explanation."""
+    if not violations:
+        return (f"<div class='paxos-safety' data-safe='true'><span style='color:{GREEN};"
+                "font-size:20px'>●</span> <b>safe</b>: no safety invariant broken so far</div>")
+    names = []
+    for v in violations:
+        if v.invariant not in names:
+            names.append(v.invariant)
+    items = "".join(f"<li><b>{_esc(v.invariant)}</b>: {_esc(v.explanation)}</li>"
+                    for v in violations[:3])
+    more = f"<li>... and {len(violations) - 3} more</li>" if len(violations) > 3 else ""
+    return (f"<div class='paxos-safety' data-safe='false' style='color:{RED}'>"
+            f"<span style='font-size:20px'>●</span> <b>SAFETY VIOLATED: "
+            f"{_esc(', '.join(names))}</b><ul style='margin:2px 0'>{items}{more}</ul></div>")
+
+
+def counts_html(events: Sequence[dict], at: int) -> str:
+    """Messages sent so far per phase, as a small table of coloured bars."""
+    by_phase = message_counts(events[:at + 1])["by_phase"] if at >= 0 else {}
+    phases = [p for p in PHASE_ORDER if by_phase.get(p)]
+    if not phases:
+        return "<i>no messages sent yet</i>"
+    most = max(by_phase[p] for p in phases)
+    rows = "".join(
+        f"<tr data-phase='{_esc(p)}'><td>{_esc(PHASE_NAMES.get(p, p))}</td>"
+        f"<td style='text-align:right'>{by_phase[p]}</td><td><div style='background:"
+        f"{phase_color(p) if p in PHASE_COLORS else '#999'};height:10px;"
+        f"width:{max(2, round(120 * by_phase[p] / most))}px'></div></td></tr>"
+        for p in phases)
+    total = sum(by_phase[p] for p in phases)
+    return (f"<table class='paxos-counts' style='font-size:12px'>{rows}<tr><td><b>total</b></td>"
+            f"<td style='text-align:right'><b>{total}</b></td><td></td></tr></table>")
+
+
+def status_html(session, error: str | None = None) -> str:
+    """The status line: where the cursor is, leader, decisions or why none can come, the note.
+
+    ``error`` (what the last click could not do) comes first, in red.
+    """
+    top = f"<div class='paxos-error' style='color:{RED}'>⚠ {_esc(error)}</div>" if error else ""
+    if session is None or not session.marks:
+        return top + "<div class='paxos-status'>Configure the system, then press Start.</div>"
+    parts = [f"step {session.cursor} of {session.head_index}"]
+    if not session.at_head:
+        parts.append("<b>the past (read-only)</b>: Forward, or Fork from here")
+    w = session.world()
+    parts.append(f"leader {w.leader}" if w.leader is not None else "electing")
+    decided = session.decided()
+    blocked = session.blocked()
+    if decided:
+        parts.append("decided: " + ", ".join(f"client {u} told {_esc(fmt_value(v))}"
+                                              for u, v in sorted(decided.items())))
+    if blocked:
+        parts.append(f"<b>{_esc(blocked)}</b>")
+    elif not decided:
+        parts.append("no value decided yet")
+    groups = session.partition()
+    if groups:
+        parts.append("partitioned " + " | ".join("{" + ", ".join(map(str, g)) + "}"
+                                                 for g in groups))
+    if session.script:
+        parts.append(f"script {min(session.script_pos, len(session.script))}/"
+                     f"{len(session.script)}")
+    note = f"<br>{_esc(session.note)}" if session.note else ""
+    return f"{top}<div class='paxos-status'>{' · '.join(parts)}{note}</div>"

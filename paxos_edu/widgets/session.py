@@ -1,0 +1,447 @@
+"""Session: the dashboard's controller, a run plus its recorded history. No widgets here.
+
+Every change the dashboard makes goes through one of the run's own calls
+(``start``, ``deliver``, ``drop``, ``duplicate``, ``delay``, ``step``, ``crash``,
+``restart``, ``partition``, ``heal``) and ends one *step* of the history: a
+``Mark`` remembering how many of the run's ``actions`` and trace events there
+were at that moment. The cursor moves over the marks (time travel):
+
+- a Simulation going back is rebuilt with ``Simulation.replay(config,
+  actions[:k], seed)`` (going forward again re-applies the recorded actions to
+  that rebuilt run), so the past has real pending items and state;
+- a Cluster's past is only its recorded trace, shown at the cursor; its
+  processes are not touched;
+- while the cursor is in the past the run is read-only: ``forward`` walks the
+  recorded future again, ``fork`` throws it away and carries on from the
+  cursor in a new Simulation (a Cluster forks into the simulator: its actions
+  are replayed there, as DESIGN.md section 1 promises they can be).
+
+A scenario's script (``scenarios.py``) is walked by ``step()`` before it falls
+back to ``run.step()``; each mark remembers how far the script had got, so a
+fork resumes the script from there.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..cluster import Cluster
+from ..core.config import Config, majority
+from ..labels import message_label
+from ..sim import Simulation
+from ..viz.state import Replay, World
+from .scenarios import ScriptStep, apply_step
+
+SIMULATED, REAL = "simulated", "real UDP processes"
+LOSSY_PHASES = ("request", "1.1", "1.2", "2.1", "2.2", "3")
+"""What free-running's random loss may lose: Paxos tolerates it, while Chang-Roberts and the
+role setup assume reliable links (a lost token or Roles message stalls the run for good)."""
+BACKENDS = (SIMULATED, REAL)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The history after one step: the run's action and event counts, the script position."""
+
+    actions: int
+    events: int
+    script: int
+    label: str
+
+
+def pending_label(item) -> str:
+    """A pending message or timer as one line, in Ghosh's notation: ``#12 0→2 [1.1] proposal(210, 6)``."""
+    if item.kind == "Timer":
+        return f"#{item.id} timer {item.msg.name!r} of node {item.dst} (due {item.due:g} ms)"
+    return f"#{item.id} {item.src}→{item.dst} [{item.phase}] {message_label(item.msg.to_dict())}"
+
+
+def event_label(ev: dict) -> str:
+    """An in-flight message read from the trace (a Cluster's past), like ``pending_label``."""
+    return f"#{ev.get('id')} {ev['src']}→{ev['dst']} [{ev['phase']}] {message_label(ev['msg'])}"
+
+
+def blocked_reason(config: Config, alive: dict[int, bool]) -> str | None:
+    """Why no value can be chosen now (as ``Cluster.impossible`` words it), or None.
+
+    ``"no quorum: acceptors 2, 3 of 3 are down"`` when a majority of acceptors is
+    down; ``"no proposer: ..."``/``"no learner: ..."`` when every one is.
+    """
+    roles = config.roles(0)
+    for name, uids, need in (("acceptors", roles.acceptors, majority(len(roles.acceptors))),
+                             ("proposers", roles.proposers, 1),
+                             ("learners", roles.learners, 1)):
+        down = [u for u in uids if not alive.get(u, True)]
+        if len(uids) - len(down) < need:
+            what = "no quorum" if name == "acceptors" else f"no {name[:-1]}"
+            return f"{what}: {name} {', '.join(map(str, down))} of {len(uids)} are down"
+    return None
+
+
+class Session:
+    """One run (a ``Simulation`` or a step-mode ``Cluster``) and its history of steps.
+
+    Build it from a ``config`` (clients included) and a ``backend`` (``"simulated"``
+    or ``"real UDP processes"``), or adopt an existing ``run``. ``script`` is a
+    scenario's list of ``ScriptStep``.
+    """
+
+    def __init__(self, config: Config | None = None, seed: int = 0, backend: str = SIMULATED,
+                 script: Sequence[ScriptStep] = (), run: Simulation | Cluster | None = None,
+                 cluster_options: dict | None = None):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r}: must be one of {', '.join(map(repr, BACKENDS))}")
+        self.script = list(script)
+        self.rng = random.Random(seed)      # which message a lossy free-run loses
+        self.marks: list[Mark] = []
+        self.cursor = -1
+        self.events: list[dict] = []        # the newest run's trace, one list while it grows
+        self.generation = 0                 # bumped whenever ``events`` is a new list
+        self.note = ""                      # what the last step did, or why it could not
+        self._replay = Replay(self.events)
+        self._world: tuple[int, int, World] | None = None
+        if run is not None:
+            self._adopt(run)
+        else:
+            self.base_config = config or Config()
+            self.seed = seed
+            self.impl: dict = {}
+            self.latency = 1.0
+            if backend == REAL:
+                self.head: Simulation | Cluster = Cluster(self.base_config, mode="step", seed=seed,
+                                                          **(cluster_options or {}))
+            else:
+                self.head = Simulation(self.base_config, seed=seed)
+        self.run = self.head  # the run at the cursor
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        return REAL if isinstance(self.head, Cluster) else SIMULATED
+
+    @property
+    def started(self) -> bool:
+        return bool(self.head.started) and bool(self.marks)
+
+    def start(self) -> Session:
+        """Start the run (election tokens pending, or node processes spawned): the first mark."""
+        if not self.head.started:
+            self.head.start()
+        if not self.marks:
+            self._record("start: every node sends its election token")
+        return self
+
+    def close(self) -> None:
+        """Stop a Cluster's processes (a Simulation needs nothing)."""
+        for run in (self.head, self.run):
+            if isinstance(run, Cluster) and not run.closed:
+                run.close()
+
+    @property
+    def closed(self) -> bool:
+        return isinstance(self.head, Cluster) and self.head.closed
+
+    # -- history ------------------------------------------------------------------------------
+    @property
+    def head_index(self) -> int:
+        return len(self.marks) - 1
+
+    @property
+    def at_head(self) -> bool:
+        return self.cursor == self.head_index
+
+    @property
+    def at(self) -> int:
+        """The trace index the cursor shows (the last event of its step); -1 before start."""
+        return self.marks[self.cursor].events - 1 if self.marks else -1
+
+    @property
+    def script_pos(self) -> int:
+        return self.marks[self.cursor].script if self.marks else 0
+
+    @property
+    def script_left(self) -> int:
+        return max(0, len(self.script) - self.script_pos)
+
+    def go_to(self, k: int) -> None:
+        """Put the cursor on step ``k`` (0 = just started, ``head_index`` = the newest)."""
+        if not self.marks:
+            return
+        k = max(0, min(k, self.head_index))
+        if k == self.cursor:
+            return
+        if isinstance(self.head, Simulation):
+            if k == self.head_index:
+                self.run = self.head
+            elif self.run is not self.head and k > self.cursor:
+                actions = self.head.actions[self.marks[self.cursor].actions:self.marks[k].actions]
+                for name, *args in actions:
+                    getattr(self.run, name)(*args)
+            else:
+                self.run = self._replay_sim(self.head.actions[:self.marks[k].actions])
+        self.cursor = k
+        self.note = self.marks[k].label
+
+    def back(self, n: int = 1) -> None:
+        self.go_to(self.cursor - n)
+
+    def forward(self, n: int = 1) -> None:
+        self.go_to(self.cursor + n)
+
+    def fork(self) -> bool:
+        """Drop the recorded future and carry on from the cursor in a Simulation; False at the head."""
+        if not self.marks or self.at_head:
+            return False
+        keep = self.marks[:self.cursor + 1]
+        if isinstance(self.head, Cluster):
+            actions = self.head.actions[:keep[-1].actions]
+            self.head.close()
+            self.head = self.run = self._replay_sim([])
+            self.marks = []
+            done = 0
+            for mark in keep:
+                for name, *args in actions[done:mark.actions]:
+                    getattr(self.head, name)(*args)
+                done = mark.actions
+                self.marks.append(replace(mark, events=len(self.head.trace)))
+        else:
+            self.head = self.run  # the run rebuilt at the cursor
+            self.marks = keep
+        self._new_events()
+        self.cursor = self.head_index
+        self.note = f"forked at step {self.cursor}: a new future starts here"
+        return True
+
+    # -- acting -------------------------------------------------------------------------------
+    def act(self, method: str, *args, label: str | None = None) -> Any:
+        """Call ``run.<method>(*args)`` on the newest run and record the step."""
+        self._require_live()
+        if label is None:
+            label = self._describe(method, args)
+        result = getattr(self.head, method)(*args)
+        self._record(label)
+        return result
+
+    def step(self) -> str | None:
+        """One Step click: forward in the past, else the script's next step, else ``run.step()``.
+
+        Returns what happened in words, or None when nothing is left to deliver.
+        """
+        if not self.marks:
+            raise RuntimeError("press Start first")
+        if not self.at_head:
+            self.forward()
+            return self.note
+        off = ""
+        if self.script_left:
+            step = self.script[self.script_pos]
+            try:
+                did = apply_step(self.head, step)
+            except LookupError as exc:
+                off = f"script stopped ({exc}: the run went elsewhere), stepping at random: "
+            else:
+                self._record(step.note or did, script=self.script_pos + 1)
+                return self.note
+        end = len(self.script) if off else None
+        item = self.head.step()
+        if item is None:
+            if off:  # remember that the script is over, although nothing moved
+                self._record(off + "nothing pending", script=end, force=True)
+            self.note = off + "nothing pending: the run is over"
+            return None
+        self._record(f"{off}step: {pending_label(item)} delivered", script=end)
+        return self.note
+
+    def finished(self) -> bool:
+        """True when free-running can achieve nothing: nothing pending, or blocked with only timers."""
+        if not self.marks or self.script_left or not self.at_head:
+            return False
+        pending = self.head.pending()
+        if not pending:
+            return True
+        return (self.blocked() is not None
+                and not any(p.kind == "Message" for p in pending))
+
+    def tick(self, loss: float = 0.0) -> bool:
+        """One Play tick: a step, or (with probability ``loss``) a random Paxos message lost.
+
+        Returns False when there is nothing left to do (Play stops).
+        """
+        if not self.marks:
+            return False
+        if not self.at_head:
+            self.forward()
+            return True
+        if self.finished():
+            self.note = self.blocked() or "nothing pending: the run is over"
+            return False
+        messages = [p for p in self.head.pending()
+                    if p.kind == "Message" and p.phase in LOSSY_PHASES]
+        if loss > 0 and not self.script_left and messages and self.rng.random() < loss:
+            victim = self.rng.choice(messages)
+            self.act("drop", victim.id, label=f"lost at random: {pending_label(victim)}")
+            return True
+        return self.step() is not None
+
+    def run_to_end(self, max_steps: int = 5_000) -> int:
+        """Step until ``finished()`` (or ``max_steps``); returns the steps taken."""
+        steps = 0
+        while steps < max_steps and not self.finished():
+            if self.step() is None:
+                break
+            steps += 1
+        return steps
+
+    # -- reading ------------------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        return self.head.config
+
+    def world(self) -> World | None:
+        """Everything true at the cursor, read from the trace (``viz.state.World``)."""
+        if self.at < 0:
+            return None
+        key = (self.generation, self.at)
+        if self._world is None or self._world[:2] != key:
+            self._world = (*key, self._replay.world(self.at))
+        return self._world[2]
+
+    def pending(self) -> list[tuple[str, int]]:
+        """``(label, id)`` for every pending message and timer at the cursor, oldest first.
+
+        A Cluster's past lists the messages in flight according to its trace (no timers).
+        """
+        if not self.marks:
+            return []
+        if isinstance(self.run, Simulation) or self.at_head:
+            return [(pending_label(p), p.id) for p in self.run.pending()]
+        w = self.world()
+        return [(event_label(ev), mid) for mid, ev in w.in_flight.items()]
+
+    @property
+    def violations(self) -> list:
+        """The checker's findings at the cursor (``run.violations`` when the run is there)."""
+        if not self.marks:
+            return []
+        if isinstance(self.run, Simulation) or self.at_head:
+            return list(self.run.violations)
+        return list(self.world().violations)
+
+    def decided(self) -> dict[int, Any]:
+        """``{client uid: value}`` at the cursor."""
+        w = self.world()
+        if w is None:
+            return {}
+        return {u: s["decided"] for u, s in w.nodes.items()
+                if s.get("kind") == "client" and s.get("decided") is not None}
+
+    def alive(self) -> dict[int, bool]:
+        w = self.world()
+        uids = range(self.config.n_consensus + len(self.config.clients))
+        return {u: (w.alive.get(u, True) if w else True) for u in uids}
+
+    def blocked(self) -> str | None:
+        """``blocked_reason`` at the cursor."""
+        return blocked_reason(self.config, self.alive()) if self.marks else None
+
+    def partition(self) -> list[tuple[int, ...]] | None:
+        """The groups of the last partition in force at the cursor (None when healed)."""
+        if not self.marks:
+            return None
+        groups = None
+        for name, *args in self.head.actions[:self.marks[self.cursor].actions]:
+            if name == "partition":
+                groups = [tuple(g) for g in args]
+            elif name == "heal":
+                groups = None
+        return groups
+
+    # -- internals ----------------------------------------------------------------------------
+    def _require_live(self) -> None:
+        if not self.marks:
+            raise RuntimeError("press Start first")
+        if not self.at_head:
+            raise RuntimeError(f"you are looking at step {self.cursor} of {self.head_index}: "
+                               "press Forward, or Fork from here to change the past")
+
+    def _describe(self, method: str, args: tuple) -> str:
+        if method in ("deliver", "drop", "duplicate", "delay") and args:
+            item = next((p for p in self.head.pending() if p.id == args[0]), None)
+            if item is not None:
+                extra = f" by {args[1]:g} ms" if method == "delay" and len(args) > 1 and \
+                    args[1] is not None else ""
+                return f"{method}{extra}: {pending_label(item)}"
+        if method == "restart" and len(args) > 1 and args[1]:
+            return f"restart node {args[0]} with amnesia (its stable storage lost)"
+        if method in ("crash", "restart"):
+            return f"{method} node {args[0]}"
+        if method == "partition":
+            return "partition " + " | ".join("{" + ", ".join(map(str, sorted(g))) + "}"
+                                             for g in args)
+        return method
+
+    def _record(self, label: str, script: int | None = None, force: bool = False) -> None:
+        """End a step: copy the new trace events, add a mark (unless nothing happened)."""
+        if not self.at_head:
+            raise RuntimeError("internal: recording a step in the past")
+        self.events.extend(self.head.trace[len(self.events):])
+        n = len(self.head.actions)
+        pos = self.script_pos if script is None else script
+        if self.marks and not force and n == self.marks[-1].actions:
+            self.note = f"{label} (nothing changed)"
+            return
+        self.marks.append(Mark(n, len(self.events), pos, label))
+        self.cursor = self.head_index
+        self.note = label
+
+    def _new_events(self) -> None:
+        self.events = list(self.head.trace)
+        self.generation += 1
+        self._replay = Replay(self.events)
+        self._world = None
+
+    def _replay_sim(self, actions: Sequence[tuple]) -> Simulation:
+        if self.latency == 1.0:
+            return Simulation.replay(self.base_config, actions, self.seed, impl=self.impl or None)
+        sim = Simulation(self.base_config, seed=self.seed, impl=self.impl, latency=self.latency)
+        for name, *args in actions:
+            getattr(sim, name)(*args)
+        return sim
+
+    def _adopt(self, run: Simulation | Cluster) -> None:
+        """Take over a run built elsewhere; a started Simulation's past becomes the history."""
+        proposed = sum(1 for a in run.actions if a[0] == "propose")
+        config = run.config
+        self.base_config = replace(config, clients=config.clients[:len(config.clients) - proposed])
+        self.seed = run.seed
+        self.impl = dict(getattr(run, "impl", {}) or {})
+        self.latency = getattr(run, "latency", 1.0)
+        self.head = run
+        if isinstance(run, Cluster) and run.mode != "step":
+            run.pause()
+        if not run.started:
+            return
+        self._new_events()
+        if isinstance(run, Cluster):
+            self.marks = [Mark(len(run.actions), len(self.events), 0, "the cluster as it was")]
+        else:
+            self.marks = _marks_of(run, self._replay_sim)
+        self.cursor = self.head_index
+        self.note = self.marks[-1].label
+
+
+def _marks_of(sim: Simulation, replay: Callable[[Sequence[tuple]], Simulation]) -> list[Mark]:
+    """A mark after every recorded call of ``sim`` since ``start`` (replayed to count events)."""
+    copy = replay([])
+    marks: list[Mark] = []
+    for i, (name, *args) in enumerate(sim.actions):
+        getattr(copy, name)(*args)
+        if copy.started and name != "_advance_to":
+            label = name if not args else f"{name} {' '.join(map(str, args))}"
+            marks.append(Mark(i + 1, len(copy.trace), 0, label))
+    if copy.trace != sim.trace:  # a run that cannot be replayed keeps one mark: now
+        return [Mark(len(sim.actions), len(sim.trace), 0, "the run as it was")]
+    return marks
