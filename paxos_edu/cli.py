@@ -261,13 +261,7 @@ def _settled(run) -> bool:
 def _status(run, cfg: Config) -> str:
     if run.all_decided():
         return "decided"
-    alive = run.alive()
-    acceptors = cfg.roles(cfg.n_consensus - 1).acceptors
-    down = [a for a in acceptors if not alive.get(a, True)]
-    if len(down) >= len(acceptors) - len(acceptors) // 2:
-        return (f"no quorum: acceptors {', '.join(map(str, down))} of {len(acceptors)} "
-                "are down")
-    return "timeout: no decision yet"
+    return run.impossible() or "timeout: no decision yet"
 
 
 def _outcome(run, cfg: Config, started: float, status: str) -> dict:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .core.codec import key_from_passphrase, new_key
-from .core.config import Config, majority
+from .core.config import Config, blocked_reason
 from .core.invariants import Violation
 from .core.messages import Value
 from .net.nodes import Nodes
@@ -318,15 +318,7 @@ class Cluster:
         """Why no new value can be chosen, e.g. ``"no quorum: acceptors 2, 3 of 3 are down"``."""
         if not self.started:
             return None
-        roles = self.config.roles(0)
-        for name, uids, need in (("acceptors", roles.acceptors, majority(len(roles.acceptors))),
-                                 ("proposers", roles.proposers, 1),
-                                 ("learners", roles.learners, 1)):
-            down = [u for u in uids if u not in self._live]
-            if len(uids) - len(down) < need:
-                what = "no quorum" if name == "acceptors" else f"no {name[:-1]}"
-                return f"{what}: {name} {', '.join(map(str, down))} of {len(uids)} are down"
-        return None
+        return blocked_reason(self.config, {u: u in self._live for u in self._all_uids()})
 
     def pause(self) -> None:
         """Stop the flow: from now on messages and timers wait as pending items (step mode)."""

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .core.config import Config
+from .core.config import Config, blocked_reason
 from .core.effects import CancelTimer, Decide, Effect, Persist, Send, SetTimer
 from .core.invariants import SafetyMonitor, Violation
 from .core.messages import Message, Timer, Value
@@ -243,6 +243,10 @@ class Simulation:
         """True when every client has heard a decision."""
         clients = self.config.client_uids
         return bool(clients) and all(u in self.decided() for u in clients)
+
+    def impossible(self) -> str | None:
+        """Why no value can be chosen now, e.g. ``"no quorum: acceptors 2, 3 of 3 are down"``."""
+        return blocked_reason(self.config, self.alive()) if self.started else None
 
     def elected(self) -> bool:
         """True once a leader exists and every live node knows its role."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .codec import MAX_INT, MAX_STR
@@ -148,3 +149,19 @@ def _positive(x) -> bool:
 def majority(n: int) -> int:
     """Smallest number of acceptors that is more than half of ``n``."""
     return n // 2 + 1
+
+
+def blocked_reason(config: Config, alive: Mapping[int, bool]) -> str | None:
+    """Why no value can be chosen now, or None: ``"no quorum: acceptors 2, 3 of 3 are down"``
+    when a majority of acceptors is down; ``"no proposer: ..."``/``"no learner: ..."`` when
+    every one of them is.
+    """
+    roles = config.roles(0)
+    for name, uids, need in (("acceptors", roles.acceptors, majority(len(roles.acceptors))),
+                             ("proposers", roles.proposers, 1),
+                             ("learners", roles.learners, 1)):
+        down = [u for u in uids if not alive.get(u, True)]
+        if len(uids) - len(down) < need:
+            what = "no quorum" if name == "acceptors" else f"no {name[:-1]}"
+            return f"{what}: {name} {', '.join(map(str, down))} of {len(uids)} are down"
+    return None

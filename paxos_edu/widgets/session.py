@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..cluster import Cluster
-from ..core.config import Config, majority
+from ..core.config import Config, blocked_reason
 from ..labels import message_label
 from ..sim import Simulation
 from ..viz.state import Replay, World
@@ -62,23 +62,6 @@ def pending_label(item) -> str:
 def event_label(ev: dict) -> str:
     """An in-flight message read from the trace (a Cluster's past), like ``pending_label``."""
     return f"#{ev.get('id')} {ev['src']}→{ev['dst']} [{ev['phase']}] {message_label(ev['msg'])}"
-
-
-def blocked_reason(config: Config, alive: dict[int, bool]) -> str | None:
-    """Why no value can be chosen now (as ``Cluster.impossible`` words it), or None.
-
-    ``"no quorum: acceptors 2, 3 of 3 are down"`` when a majority of acceptors is
-    down; ``"no proposer: ..."``/``"no learner: ..."`` when every one is.
-    """
-    roles = config.roles(0)
-    for name, uids, need in (("acceptors", roles.acceptors, majority(len(roles.acceptors))),
-                             ("proposers", roles.proposers, 1),
-                             ("learners", roles.learners, 1)):
-        down = [u for u in uids if not alive.get(u, True)]
-        if len(uids) - len(down) < need:
-            what = "no quorum" if name == "acceptors" else f"no {name[:-1]}"
-            return f"{what}: {name} {', '.join(map(str, down))} of {len(uids)} are down"
-    return None
 
 
 class Session:
