@@ -173,7 +173,7 @@ def cmd_elect(args) -> int:
 
 
 def cmd_explore(args) -> int:
-    from .explore import explore
+    from .explorer import explore
 
     cfg = Config(args.proposers, args.acceptors, 1)
     result = explore(cfg, numbers=args.numbers, restarts=args.restarts, amnesia=args.amnesia,

@@ -25,7 +25,7 @@ from .core.config import Config
 from .core.effects import Effect, Send
 from .core.messages import Accept, Accepted, Ack, Nack, Proposal, Value
 from .core.paxos import Acceptor, Proposer
-from .explore import explore
+from .explorer import explore
 from .sim import Simulation
 
 CONFIG = Config(proposers=2, acceptors=3, learners=1, clients=((210, 0), (220, 1)))

@@ -75,3 +75,10 @@ def test_result_reads_as_a_report():
     text = str(result)
     assert "VIOLATION" in text and "promise kept" in text
     assert "1. deliver" in text
+
+
+def test_package_level_explore_is_the_function_whatever_was_imported_first():
+    import paxos_edu
+    import paxos_edu.exercises  # noqa: F401  (imports the explorer module)
+
+    assert callable(paxos_edu.explore) and paxos_edu.explore.__name__ == "explore"
