@@ -13,7 +13,13 @@ my new state if it changed) and ``stats`` (bad datagrams I dropped, by reason).
 
 Commands go the other way as JSON lines on the node's stdin, a pipe private to the two
 processes, so they need no signature: ``init`` (first line), ``start``, ``fire``,
-``cancel``, ``add_client``, ``mode``, ``stop``.
+``cancel``, ``add_client``, ``mode``, ``links``, ``stop``.
+
+Peer links (run mode, no faults): a node may send a protocol datagram straight to its
+peer's address and, first, a copy to the switch, ``PXL/1 <mac> <body>``: the same
+signed envelope under another magic, so the switch records it as sent and delivered
+without forwarding it. The copy leaves first so that, the switch's socket being FIFO,
+the trace never shows the reply before the message that caused it.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from typing import Any
 from ..core.codec import MAX_INT, MAX_UID, BadMessage
 
 MAGIC = b"PXC/1 "
+COPY_MAGIC = b"PXL/1 "
+"""Prefix of a peer-link copy: a protocol envelope the switch records but does not forward."""
 MAX_CONTROL = 65_000
 """Largest control datagram, in bytes (a learner's snapshot after many rounds is a few KB)."""
 _MAC_LEN = 64

@@ -7,9 +7,14 @@ effect, ``SetTimer``/``CancelTimer`` loop timers (in run mode) and reports, ``De
 report. After every input it reports its new state (always in step mode, where the
 controller waits for that ``done`` before going on).
 
-What it accepts: datagrams that verify under the cluster key, come from the switch's
-address, are addressed to this node and carry a switch counter larger than the last
-one seen. Everything else is dropped and counted by reason, and the node keeps going.
+With peer links on (``links`` command: run mode, no faults), a ``Send`` goes straight
+to the peer's address, after a copy to the switch for the trace (see ``control``).
+
+What it accepts: datagrams that verify under the cluster key, are addressed to this
+node and come either from the switch's address with a switch counter larger than the
+last one seen, or from the address the controller announced for their sender with that
+sender's counter larger than the last one seen from it. Everything else is dropped and
+counted by reason, and the node keeps going.
 """
 
 from __future__ import annotations
@@ -23,11 +28,11 @@ import traceback
 from collections import Counter
 from typing import Any
 
-from ..core.codec import BadMessage, Envelope, decode, encode
+from ..core.codec import MAGIC, BadMessage, Envelope, decode, encode
 from ..core.effects import CancelTimer, Decide, Persist, Send, SetTimer
 from ..core.node import make_node
 from . import storage
-from .control import control_key, encode_control, reason_category
+from .control import COPY_MAGIC, control_key, encode_control, reason_category
 from .spec import config_from_dict, impl_from_spec
 
 STATS_DELAY = 0.02
@@ -50,6 +55,10 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.out_seq = 0
         self.last_in = 0
+        self.links: dict[int, tuple[str, int]] = {}  # peer uid -> its announced address
+        self.link_of: dict[tuple[str, int], int] = {}  # and back
+        self.link_seq: dict[int, int] = {}  # the last counter accepted from each peer
+        self.direct = False  # whether to send over peer links (in run mode)
         self.handles: dict[str, asyncio.TimerHandle] = {}
         self.bad: Counter = Counter()
         self.stats_due = False
@@ -78,14 +87,22 @@ class NodeEndpoint(asyncio.DatagramProtocol):
             return self.count(reason_category(exc.reason))
         except Exception:  # e.g. RecursionError from deeply nested, signed JSON
             return self.count("invalid content")
-        if tuple(addr[:2]) != self.switch:
+        addr = tuple(addr[:2])
+        if addr == self.switch:
+            kind, last = "msg", self.last_in
+        elif self.link_of.get(addr) == env.src:
+            kind, last = "link", self.link_seq[env.src]
+        else:
             return self.count("not from the switch")
         if env.dst != self.uid:
             return self.count("wrong destination")
-        if env.seq <= self.last_in:
+        if env.seq <= last:
             return self.count("replayed")
-        self.last_in = env.seq
-        self.run(lambda: self.node.handle(env.src, env.msg), "msg", env.seq)
+        if kind == "msg":
+            self.last_in = env.seq
+        else:
+            self.link_seq[env.src] = env.seq
+        self.run(lambda: self.node.handle(env.src, env.msg), kind, env.seq)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP "port unreachable" from a switch that went away; stdin EOF ends us soon.
@@ -106,6 +123,9 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         elif name == "add_client":
             self.node.config = config_from_dict(cmd["config"])
             self.run(lambda: self.node.add_client(cmd["client"]), "cmd", ref, force=True)
+        elif name == "links":
+            self.set_links(cmd["peers"], cmd["direct"])
+            self.finish("cmd", ref, force=True)
         elif name == "mode":
             self.set_mode(cmd["mode"], cmd.get("timers", []))
             self.finish("cmd", ref, force=True)
@@ -120,6 +140,18 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         if mode == "run":
             for name, delay in timers:
                 self.arm(name, delay)
+
+    def set_links(self, peers: list, direct: bool) -> None:
+        """Learn each peer's address (``[[uid, host, port], ...]``) and whether to send there.
+
+        A peer whose address changed is a new process: its counter starts again.
+        """
+        links = {uid: (host, port) for uid, host, port in peers if uid != self.uid}
+        for uid, addr in links.items():
+            if self.links.get(uid) != addr:
+                self.link_seq[uid] = 0
+        self.links, self.direct = links, direct
+        self.link_of = {addr: uid for uid, addr in links.items()}
 
     # -- performing effects -----------------------------------------------------------------
     def run(self, handler, kind: str, ref: int, force: bool = False) -> None:
@@ -155,7 +187,12 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         except BadMessage as exc:
             print(f"node {self.uid}: cannot send {msg}: {exc.reason}", flush=True)
             return
-        self.transport.sendto(data, self.switch)
+        peer = self.links.get(dst) if self.direct and self.mode == "run" else None
+        if peer is None:
+            self.transport.sendto(data, self.switch)
+        else:  # the copy first: then the switch cannot hear the reply before the message
+            self.transport.sendto(COPY_MAGIC + data[len(MAGIC):], self.switch)
+            self.transport.sendto(data, peer)
 
     def report(self, ctl: dict[str, Any]) -> bool:
         try:

@@ -74,6 +74,12 @@ class Nodes:
             if sync:
                 self.wait_done(uid, "cmd", ref)
 
+    def command_all(self, uids: list[int], cmd: str, fields: dict[str, Any]) -> None:
+        """Send ``cmd`` to each live node of ``uids``, then wait for every ``done``."""
+        refs = {uid: self.live[uid].command(cmd, fields) for uid in uids if uid in self.live}
+        for uid, ref in refs.items():
+            self.wait_done(uid, "cmd", ref)
+
     def wait_done(self, uid: int, kind: str, ref: int) -> None:
         """Wait until ``uid`` reports it finished input ``ref`` (a command, or a message)."""
         peer, proc = self.switch.peers[uid], self.live.get(uid)

@@ -9,7 +9,10 @@ counter, and records a ``send`` trace event. Then:
   counter, unless a fault (seeded loss, duplication, delay per link) or a partition
   says otherwise, recording ``deliver``, ``drop`` or ``duplicate``;
 - in ``"step"`` mode it holds the message as a pending item until the controller
-  delivers, drops, duplicates or delays it.
+  delivers, drops, duplicates or delays it;
+- a peer-link copy (``PXL/1``: the sender also sent the message straight to its peer,
+  which nodes do in run mode while ``direct_ok()``) is recorded as sent and delivered,
+  or dropped if the peer is down, and not forwarded.
 
 Trace events have exactly ``Simulation.trace``'s schema and go through a
 ``SafetyMonitor`` as they are recorded. Everything here is guarded by ``cond``
@@ -30,12 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.codec import BadMessage, Envelope, decode, encode
+from ..core.codec import MAGIC, BadMessage, Envelope, decode, encode
 from ..core.invariants import SafetyMonitor
 from ..core.messages import Message, Timer
 from ..sim import Pending
+from .control import COPY_MAGIC, control_key, decode_control, reason_category
 from .control import MAGIC as CONTROL_MAGIC
-from .control import control_key, decode_control, reason_category
 
 RCVBUF = 4 << 20
 DRAIN_BATCH = 500
@@ -85,6 +88,7 @@ class Switch:
         self.faults: dict[tuple[int, int] | None, LinkFaults] = {}
         self.rng = random.Random(seed)
         self.bad: Counter = Counter()
+        self.routes: Counter = Counter()  # how messages travelled: "switch" or "peer link"
         self.node_counts: dict[tuple[int, str], dict[str, int]] = {}
         self._next_id = 1
         self._out_seq = 0
@@ -159,13 +163,14 @@ class Switch:
             with self.cond:
                 self._on_control(src, seq, ctl, addr)
             return
+        copy = data.startswith(COPY_MAGIC)
         try:
-            env = decode(data, self.key)
+            env = decode(MAGIC + data[len(COPY_MAGIC):] if copy else data, self.key)
         except BadMessage as exc:
             return self.count(reason_category(exc.reason))
         with self.cond:
             if self._accept(env.src, env.seq, addr):
-                self._on_send(env)
+                (self._on_copy if copy else self._on_send)(env)
 
     def count(self, reason: str) -> None:
         with self.cond:
@@ -235,6 +240,22 @@ class Switch:
         else:
             self._route(item, env)
 
+    def _on_copy(self, env: Envelope) -> None:
+        """The sender's copy of what it sent over a peer link: record it, forward nothing."""
+        mid = self.new_id()
+        self.emit("send", env.src, env.dst, env.msg, id=mid)
+        peer = self.peers.get(env.dst)
+        if peer is None or not peer.alive:
+            self.emit("drop", env.src, env.dst, env.msg, id=mid, reason="crashed")
+        else:
+            self.emit("deliver", env.src, env.dst, env.msg, id=mid)
+            self.routes["peer link"] += 1
+
+    def direct_ok(self) -> bool:
+        """Whether nodes may use peer links: no partition and no link faults to apply."""
+        with self.cond:
+            return self.groups is None and all(f == LinkFaults() for f in self.faults.values())
+
     def _route(self, item: Pending, env: Envelope) -> None:
         """Run mode: apply the link's faults, then forward (or hold a delayed copy)."""
         f = self.faults.get((item.src, item.dst), self.faults.get(None, LinkFaults()))
@@ -278,6 +299,7 @@ class Switch:
                 return None
             self.emit("deliver", item.src, item.dst, item.msg, id=item.id)
             self._out_seq += 1
+            self.routes["switch"] += 1
             data = encode(Envelope(item.src, item.dst, env.msg, self._out_seq), self.key)
             with contextlib.suppress(OSError):  # a full buffer loses it, as a network would
                 self.sock.sendto(data, peer.addr)
@@ -409,7 +431,10 @@ class Switch:
             return True
 
     def stats(self) -> dict[str, Any]:
-        """Bad datagrams dropped, by reason: at the switch, at each node, and in total."""
+        """Bad datagrams dropped, by reason: at the switch, at each node, and in total.
+
+        Also ``routes``: messages delivered through the switch and over peer links.
+        """
         with self.cond:
             nodes: dict[int, Counter] = {}
             for (uid, _), counts in sorted(self.node_counts.items()):
@@ -418,7 +443,9 @@ class Switch:
             for c in nodes.values():
                 total.update(c)
             return {"switch": dict(self.bad), "nodes": {u: dict(c) for u, c in nodes.items()},
-                    "by_reason": dict(total), "total": sum(total.values())}
+                    "by_reason": dict(total), "total": sum(total.values()),
+                    "routes": {"switch": self.routes["switch"],
+                               "peer link": self.routes["peer link"]}}
 
     def close(self) -> None:
         """Stop the thread and close the socket (idempotent)."""

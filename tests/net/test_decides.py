@@ -44,6 +44,9 @@ def test_three_proposers_five_learners_eight_clients_spread_by_index():
         c.start()
         assert c.run(timeout=20).status == "decided"
         assert_one_value(c, set(values))
+        # a client may hear from one learner before the last Accepted reaches another
+        assert c.wait_for(lambda c: all(c.snapshot()[u]["value"] is not None
+                                        for u in range(6, 11)), timeout=5)
         snap = c.snapshot()
         assert [snap[u]["proposer"] for u in cfg.client_uids] == [i % 3 for i in range(8)]
         learned = {snap[u]["value"] for u in range(6, 11)}
