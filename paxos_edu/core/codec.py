@@ -63,7 +63,7 @@ def key_from_passphrase(passphrase: str) -> bytes:
 
 
 def _mac(key: bytes, body: bytes) -> bytes:
-    return hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+    return hmac.digest(key, body, "sha256").hex().encode()
 
 
 def encode(env: Envelope, key: bytes) -> bytes:
@@ -124,14 +124,21 @@ def message_from_dict(obj: Any) -> Message:
     cls = WIRE_KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise BadMessage(f"unknown message type {kind!r}")
-    names = [f.name for f in fields(cls)]
-    if set(obj) != {"type", *names}:
-        raise BadMessage(f"{kind} fields {sorted(set(obj) - {'type'})} != {sorted(names)}")
-    args = {f.name: _field(obj[f.name], f.type, f"{kind}.{f.name}") for f in fields(cls)}
+    keys, schema = _SCHEMAS[kind]
+    if obj.keys() != keys:
+        raise BadMessage(f"{kind} fields {sorted(set(obj) - {'type'})} != "
+                         f"{sorted(keys - {'type'})}")
+    args = {name: _field(obj[name], annotation, f"{kind}.{name}") for name, annotation in schema}
     try:
         return cls(**args)
     except (TypeError, ValueError) as exc:
         raise BadMessage(f"{kind}: {exc}") from None
+
+
+_SCHEMAS = {kind: (frozenset({"type", *(f.name for f in fields(cls))}),
+                   tuple((f.name, f.type) for f in fields(cls)))
+            for kind, cls in WIRE_KINDS.items()}
+"""Each wire kind's keys and (field, annotation) pairs, computed once (every datagram needs them)."""
 
 
 def _int(x: Any, where: str, lo: int, hi: int) -> int:

@@ -19,6 +19,7 @@ docstrings. A value proposed by a client is an ``int`` or a ``str``.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import ClassVar
 
 Value = int | str
@@ -26,6 +27,11 @@ Value = int | str
 
 PHASES = ("election", "setup", "request", "1.1", "1.2", "2.1", "2.2", "3")
 """Every phase a message can belong to, in protocol order."""
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
 
 PAXOS_PHASES = ("1.1", "1.2", "2.1", "2.2", "3")
 """Ghosh's five Paxos phases."""
@@ -44,9 +50,9 @@ class Message:
     def to_dict(self) -> dict:
         """Plain data: ``{"type": ..., field: value, ...}`` (tuples become lists)."""
         out: dict = {"type": self.type}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
+            out[name] = list(value) if isinstance(value, tuple) else value
         return out
 
 

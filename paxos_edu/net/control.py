@@ -58,7 +58,7 @@ def control_key(key: bytes) -> bytes:
 
 
 def _mac(ckey: bytes, body: bytes) -> bytes:
-    return hmac.new(ckey, body, hashlib.sha256).hexdigest().encode()
+    return hmac.digest(ckey, body, "sha256").hex().encode()
 
 
 def encode_control(src: int, seq: int, ctl: dict[str, Any], ckey: bytes) -> bytes:
