@@ -5,6 +5,7 @@
 - ``storage``: atomic, fsynced JSON files (an acceptor's stable storage);
 - ``control``: what nodes report to the controller, and the commands it sends them;
 - ``spec``: a Config and role overrides as plain JSON, for the trip to a node process;
+- ``launcher``: the process that forks node processes (Linux), so a cluster starts fast;
 - ``process``: starting and stopping node processes, by pid (controller side);
 - ``nodes``: one cluster's live processes: spawn, command, wait, notice deaths (controller side);
 - ``switch``: the controller's UDP switch, trace and pending items (controller side).

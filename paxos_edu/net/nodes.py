@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import Config
-from .process import NodeProcess, ProcessSet
+from . import process
+from .process import Launcher, NodeProcess, ProcessSet
 from .spec import config_to_dict
 from .switch import Switch
 
@@ -32,6 +33,7 @@ class Nodes:
         self.reply_timeout = reply_timeout
         self.extra_path = import_path() if impl_spec else ()
         self.procs = ProcessSet()
+        self.launcher: Launcher | None = None
         self.live: dict[int, NodeProcess] = {}
 
     def spawn(self, uid: int, config: Config, rng: str, resume: bool = False,
@@ -44,9 +46,16 @@ class Nodes:
                 "mode": self.switch.mode, "config": config_to_dict(config),
                 "impl": self.impl_spec, "storage": str(self.workdir / f"node-{uid}.json"),
                 "resume": resume, "amnesia": amnesia, "rng": rng}
-        proc = NodeProcess(uid, init, self.workdir, self.extra_path)
+        proc = NodeProcess(uid, init, self.workdir, self.extra_path, self._launcher())
         self.procs.add(proc)
         self.live[uid] = proc
+
+    def _launcher(self) -> Launcher | None:
+        """This cluster's launcher (started on first use, again if it died); None off Linux."""
+        if process.FORK_SERVER and (self.launcher is None or not self.launcher.alive()):
+            self.launcher = Launcher(self.workdir, self.extra_path, self.reply_timeout)
+            self.procs.add_launcher(self.launcher)
+        return self.launcher
 
     def wait_hello(self, uids: list[int]) -> None:
         """Wait until each of ``uids`` has reported its address; record their states in order."""
@@ -120,8 +129,9 @@ class Nodes:
         proc = self.live.pop(uid, None)
         if proc is not None:
             self.forget(uid)
-        code = proc.popen.poll() if proc else "?"
-        return f"node {uid} exited {when} with code {code}; its log ends with:\n{self.tail(uid)}"
+        code = proc.exit_code() if proc else None
+        how = "" if code is None else f" with code {code}"
+        return f"node {uid} exited {when}{how}; its log ends with:\n{self.tail(uid)}"
 
     def log(self, uid: int) -> str:
         path = self.workdir / f"node-{uid}.log"
