@@ -4,12 +4,14 @@ Run ``python benchmarks/bench_cluster.py [--decisions N] [--quick]``; prints one
 Targets (issue 3): 11-node start <= 1 s, 101-node <= 5 s, 1/3/1 p50 <= 2 ms, idle
 11-node cluster <= 1 % of a core in total, node RSS <= 25 MB.
 
-- start: ``Cluster(cfg).start()`` then ``run(until="elected")``: spawn every process,
-  wait for every address, Chang-Roberts, roles received by all; median of a few runs.
+- start: ``Cluster(cfg).start()`` then ``run(until="elected")``: start every process
+  (forked by the cluster's launcher on Linux), wait for every address, Chang-Roberts,
+  roles received by all; median of a few runs.
 - latency, fresh cluster each: a new cluster per decision (Basic Paxos decides once:
   a later client on the same cluster is just told the value by a learner), one
   client; from the client's Request leaving (its ``send`` event) to the client
-  hearing the decision (its ``decide`` event), both stamped by the switch's clock.
+  hearing the decision (its ``decide`` event), both stamped by the switch's clock. With
+  no faults set, messages travel over peer links (node to node).
 - idle CPU: an 11-node cluster after its election, over 10 s: every node process
   (from /proc) plus the controller process (its switch thread).
 - RSS: VmRSS of the node processes of that cluster.
@@ -111,7 +113,7 @@ def main() -> None:
     decisions = 20 if args.quick else args.decisions
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start, "
           f"Python {sys.version.split()[0]}")
-    rows = [("node process start (python -S -m ...node_main, imports only)",
+    rows = [("fresh node interpreter (python -S -m ...node_main; the non-Linux path)",
              f"{node_import_time() * 1000:.0f} ms", "")]
     for n, target in ((5, None), (11, 1.0), (51, None), (101, 5.0)):
         t = start_time(n, 1 if args.quick or n > 11 else 3)

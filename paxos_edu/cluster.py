@@ -98,7 +98,8 @@ class Cluster:
             prefix="paxos-edu-", dir=_fast_tmp()))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._switch = Switch(self.key, mode, seed)
-        self._nodes = Nodes(self._switch, self.workdir, self.key, self.impl_spec, reply_timeout)
+        self._nodes = Nodes(self._switch, self.workdir, self.key, self.impl_spec, reply_timeout,
+                            remove_workdir=not keep)
         self._live = self._nodes.live  # uid -> process, for the processes running now
         self._links: tuple = ()  # the last peer-link table every live node was told
         self._finalizer = weakref.finalize(self, _shutdown, self._switch, self._nodes.procs,

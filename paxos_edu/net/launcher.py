@@ -16,21 +16,29 @@ when its controller dies, even by SIGKILL.
 The launcher stays in the controller's process group and session (a kernel shutdown
 reaps it and every node), exits when its socket closes or its parent dies, and lets the
 kernel reap its children (SIGCHLD ignored): the controller watches each node through a
-pidfd, not through ``wait``.
+pidfd, not through ``wait``. Given ``--remove DIR`` (the cluster's temporary folder), it
+removes that folder once its nodes are gone, so a controller killed without a chance to
+clean up (a notebook kernel killed with SIGKILL) leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
+import shutil
 import signal
 import socket
 import sys
+import time
 import traceback
 
 from . import node_main
 
 MAX_REQUEST = 65536
+GRACE = 2.0
+"""Seconds nodes get to exit on their own (stdin EOF) before the launcher kills them."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,18 +48,43 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     opts = dict(zip(argv[::2], argv[1::2], strict=False))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Jupyter's "interrupt" is not for us
-    node_main.die_with_parent(int(opts.get("--parent", 0)))
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps nodes; no zombies
-    chan = socket.socket(fileno=0)
+    # SIGTERM (the parent-death signal, perhaps more than once) only wakes serve() up:
+    # an exception raised by a handler could cut the clean-up below short.
+    wake, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    children: list[int] = []  # pidfds of the nodes I forked
+    try:
+        node_main.die_with_parent(int(opts.get("--parent", 0)))
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps nodes; no zombies
+        serve(socket.socket(fileno=0), wake, children)
+    finally:
+        if "--remove" in opts:
+            end_children(children)
+            shutil.rmtree(opts["--remove"], ignore_errors=True)
+    return 0
+
+
+def serve(chan: socket.socket, wake: int, children: list[int]) -> None:
+    """Fork a node for each request until the controller closes the socket or goes away.
+
+    ``wake`` turns readable when a SIGTERM arrives.
+    """
     while True:
+        if wake in select.select([chan, wake], [], [])[0]:
+            return
         try:
             data, fds, _, _ = socket.recv_fds(chan, MAX_REQUEST, 1)
         except OSError:
-            return 0
+            return
         if not data:
-            return 0  # the controller closed the socket or went away
+            return
         try:
             pid = fork_node(json.loads(data), fds[0], chan)
+            children[:] = running(children)
+            with contextlib.suppress(ProcessLookupError):  # gone already: nothing to end
+                children.append(os.pidfd_open(pid))
             answer = {"pid": pid}
         except Exception as exc:  # answered, never fatal: the controller raises it
             answer = {"error": f"{type(exc).__name__}: {exc}"}
@@ -59,6 +92,31 @@ def main(argv: list[str] | None = None) -> int:
             for fd in fds:
                 os.close(fd)
         chan.send(json.dumps(answer).encode())
+
+
+def running(children: list[int], timeout: float = 0.0) -> list[int]:
+    """The pidfds of ``children`` whose process still runs after up to ``timeout`` s.
+
+    A pidfd turns readable when its process ends; ended ones are closed here.
+    """
+    deadline = time.monotonic() + timeout
+    left = list(children)
+    while left:
+        ended, _, _ = select.select(left, [], [], max(0.0, deadline - time.monotonic()))
+        for fd in ended:
+            os.close(fd)
+        left = [fd for fd in left if fd not in ended]
+        if not ended:
+            break
+    return left
+
+
+def end_children(children: list[int]) -> None:
+    """Give my nodes ``GRACE`` s to exit on their own (they read EOF too); SIGKILL the rest."""
+    for fd in running(children, GRACE):
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(fd, signal.SIGKILL)  # that very process, never a reused pid
+        os.close(fd)
 
 
 def fork_node(request: dict, cmd_fd: int, chan: socket.socket) -> int:
@@ -76,13 +134,14 @@ def fork_node(request: dict, cmd_fd: int, chan: socket.socket) -> int:
         return pid
     code = 1
     try:  # the child: become an ordinary node process, then never return into the loop
+        signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         chan.close()
         os.dup2(cmd_fd, 0)
         os.dup2(log, 1)
         os.dup2(log, 2)
-        os.close(cmd_fd)
-        os.close(log)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # the launcher's, and other nodes' pidfds
         os.chdir(request["cwd"])
         code = node_main.main(["--uid", str(request["uid"]), "--parent", str(os.getppid())])
     except SystemExit as exc:

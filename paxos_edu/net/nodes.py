@@ -25,12 +25,13 @@ class Nodes:
     """Node processes talking to ``switch``, with storage files and logs in ``workdir``."""
 
     def __init__(self, switch: Switch, workdir: Path, key: bytes, impl_spec: dict[str, str],
-                 reply_timeout: float):
+                 reply_timeout: float, remove_workdir: bool = False):
         self.switch = switch
         self.workdir = workdir
         self.key = key
         self.impl_spec = impl_spec
         self.reply_timeout = reply_timeout
+        self.remove_workdir = remove_workdir
         self.extra_path = import_path() if impl_spec else ()
         self.procs = ProcessSet()
         self.launcher: Launcher | None = None
@@ -53,7 +54,8 @@ class Nodes:
     def _launcher(self) -> Launcher | None:
         """This cluster's launcher (started on first use, again if it died); None off Linux."""
         if process.FORK_SERVER and (self.launcher is None or not self.launcher.alive()):
-            self.launcher = Launcher(self.workdir, self.extra_path, self.reply_timeout)
+            self.launcher = Launcher(self.workdir, self.extra_path, self.reply_timeout,
+                                     self.remove_workdir)
             self.procs.add_launcher(self.launcher)
         return self.launcher
 

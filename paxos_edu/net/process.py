@@ -52,12 +52,15 @@ def _node_env(extra_path: tuple[str, ...]) -> dict[str, str]:
 class Launcher:
     """One cluster's launcher process (see ``launcher``), asked over a socket to fork nodes."""
 
-    def __init__(self, workdir: Path, extra_path: tuple[str, ...] = (), timeout: float = 10.0):
+    def __init__(self, workdir: Path, extra_path: tuple[str, ...] = (), timeout: float = 10.0,
+                 remove_workdir: bool = False):
         self.chan, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.chan.settimeout(timeout)
         self._lock = threading.Lock()
         argv = [sys.executable, "-S", "-m", "paxos_edu.net.launcher",
                 "--parent", str(os.getpid())]
+        if remove_workdir:  # if we die without cleaning up, the launcher does it
+            argv += ["--remove", str(workdir)]
         try:
             with open(workdir / "launcher.log", "ab") as log:
                 self.popen = _popen(argv, stdin=theirs.fileno(), stdout=log, stderr=log,

@@ -106,6 +106,35 @@ def test_nodes_exit_by_themselves_when_their_controller_is_sigkilled(tmp_path, h
     assert still_running(pids, timeout=3) == []
 
 
+TEMP_CONTROLLER = textwrap.dedent("""
+    import json, sys
+    from paxos_edu import Config
+    from paxos_edu.cluster import Cluster
+    c = Cluster(Config(proposers=1, acceptors=3, learners=1))
+    c.start()
+    print(json.dumps([str(c.workdir), c._nodes.procs.pids()]), flush=True)
+    sys.stdin.read()  # until the test kills us
+""")
+
+
+def test_a_sigkilled_controller_leaves_no_temporary_folder_behind():
+    if not process.FORK_SERVER:
+        pytest.skip("only the launcher (Linux) outlives its controller long enough to clean up")
+    env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT}
+    ctl = subprocess.Popen([sys.executable, "-c", TEMP_CONTROLLER], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, env=env)
+    try:
+        workdir, pids = json.loads(ctl.stdout.readline())
+        assert os.path.isdir(workdir) and len(pids) == 6
+    finally:
+        ctl.kill()  # SIGKILL: no atexit, no finalizer, no close()
+        ctl.wait()
+        ctl.stdin.close()
+        ctl.stdout.close()
+    assert still_running(pids, timeout=5) == []  # the launcher ends last, after removing it
+    assert not os.path.exists(workdir)
+
+
 def test_two_clusters_side_by_side_never_interfere():
     with Cluster(SMALL, key="first") as a, Cluster(SMALL, key="second") as b:
         a.propose(1)
