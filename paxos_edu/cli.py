@@ -99,7 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     node = sub.add_parser("node", help="run one node of a run across machines")
     node.add_argument("--hosts", required=True)
     node.add_argument("--id", type=int, required=True)
-    node.add_argument("--key", required=True, help="passphrase shared by every machine")
+    secret = node.add_mutually_exclusive_group(required=True)
+    secret.add_argument("--key", help="passphrase shared by every machine (visible in ps)")
+    secret.add_argument("--key-file", metavar="PATH",
+                        help="a file whose first line is the passphrase (kept out of ps)")
     node.add_argument("--client", type=_client, action="append", default=[],
                       metavar="VALUE[:K]",
                       help="a client node's own value, or one value per cli line in file order")
@@ -185,8 +188,21 @@ def cmd_explore(args) -> int:
 def cmd_node(args) -> int:
     from .net.node_main import run_from_hosts
 
-    return run_from_hosts(read_hosts(args.hosts), args.id, args.key, list(args.client),
+    key = args.key if args.key_file is None else _passphrase_from(args.key_file)
+    return run_from_hosts(read_hosts(args.hosts), args.id, key, list(args.client),
                           state_dir=args.state_dir)
+
+
+def _passphrase_from(path: str) -> str:
+    """The first line of the file at ``path``, without its line ending (ValueError if unusable)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            line = f.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--key-file {path}: cannot read it ({exc})") from None
+    if not line:
+        raise ValueError(f"--key-file {path}: its first line (the passphrase) is empty")
+    return line
 
 
 # -- running one configuration --------------------------------------------------------------

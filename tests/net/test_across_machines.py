@@ -74,9 +74,10 @@ def write_hosts(path: Path, lines: list[tuple[str, int]], clients: int,
     return path
 
 
-def node_argv(hosts: Path, uid: int, *extra: str) -> list[str]:
+def node_argv(hosts: Path, uid: int, *extra: str, key_file: Path | None = None) -> list[str]:
+    key = ["--key", PASSPHRASE] if key_file is None else ["--key-file", str(key_file)]
     return [sys.executable, "-m", "paxos_edu", "node", "--hosts", str(hosts), "--id", str(uid),
-            "--key", PASSPHRASE, *extra]
+            *key, *extra]
 
 
 class Proc:
@@ -171,6 +172,8 @@ def test_nodes_on_localhost_elect_and_agree_with_no_controller(tmp_path):
     # 1/3/1: proposer 0, acceptors 1-3, learner 4 (the leader); clients 5, 6; 7 comes late.
     ports = free_ports(8)
     hosts = write_hosts(tmp_path / "hosts.txt", [("127.0.0.1", p) for p in ports], clients=3)
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(PASSPHRASE + "\n")
     deadline = time.monotonic() + DEADLINE
     procs: list[Proc] = []
     try:
@@ -178,7 +181,9 @@ def test_nodes_on_localhost_elect_and_agree_with_no_controller(tmp_path):
         clients = [Proc(f"client {u}", node_argv(hosts, u, "--client", f"{v}:0"))
                    for u, v in ((5, 210), (6, 220))]
         procs += clients
-        nodes = {u: Proc(f"node {u}", node_argv(hosts, u)) for u in (4, 3, 1, 0)}
+        # Half the nodes read the passphrase from a file: the same key either way.
+        nodes = {u: Proc(f"node {u}", node_argv(hosts, u, key_file=key_file if u % 2 else None))
+                 for u in (4, 3, 1, 0)}
         procs += nodes.values()
         for proc in nodes.values():
             proc.wait_line("listening on")
@@ -520,3 +525,18 @@ def test_a_bad_command_line_is_refused_before_binding(tmp_path, port, uid, extra
     r = subprocess.run(node_argv(hosts, uid, *extra), capture_output=True, text=True,
                        stdin=subprocess.DEVNULL, timeout=30)
     assert r.returncode == 2 and message in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "cannot read it"),
+    ("\nsecret on line two\n", "its first line (the passphrase) is empty"),
+])
+def test_an_unusable_key_file_is_refused_naming_the_file(tmp_path, content, message):
+    lines = [("127.0.0.1", 41230 + u) for u in range(6)]
+    hosts = write_hosts(tmp_path / "hosts.txt", lines, clients=1)
+    key_file = tmp_path / "key.txt"
+    if content is not None:
+        key_file.write_text(content)
+    r = subprocess.run(node_argv(hosts, 0, key_file=key_file), capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=30)
+    assert r.returncode == 2 and f"--key-file {key_file}: {message}" in r.stderr, r.stderr
