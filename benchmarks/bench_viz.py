@@ -10,6 +10,14 @@ is what an animation pays: move the cursor, then render the canvas at 80 dpi.
 - full redraw: clear the axes and call ``draw_ring``/``draw_paxos`` again;
 - in place: ``RingView``/``PaxosView.update`` changes colours, texts and arrow
   positions, and unchanging artists come from cached bitmaps (``viz/layer.py``).
+
+Then what a student waits for: a dashboard Step click with the Paxos, space-time
+(timeline) or ring tab showing, 11 consensus nodes (3/5/3) and 3 clients, in
+CPU ms per click (median, 90th percentile and the slowest click) over every
+click from Start to the end of a seeded run. A click updates the status line,
+node table, pending list and counts, and redraws the visible diagram as a PNG
+(``widgets/render.py``). The issue's target is 100 ms. ``python
+benchmarks/bench_viz.py dashboard`` runs this part alone.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ import time
 import matplotlib
 
 matplotlib.use("Agg")
+
+import statistics  # noqa: E402
 
 from paxos_edu import Config, Simulation  # noqa: E402
 from paxos_edu.viz import PaxosView, RingView, draw_paxos, draw_ring  # noqa: E402
@@ -101,5 +111,50 @@ def main(frames: int = 30) -> list[tuple]:
     return rows
 
 
+DASHBOARD_TABS = ("Paxos", "space-time", "ring")
+DASHBOARD_CLICKS = 400  # a bound: the seeded run ends after about 90 clicks
+
+
+def dashboard_clicks(tab: str, clicks: int = DASHBOARD_CLICKS) -> tuple[list[float], int]:
+    """CPU ms of each Step click from Start to the end of the run, and the events recorded."""
+    from paxos_edu.widgets import Dashboard
+    from paxos_edu.widgets.dashboard import TABS
+
+    p, a, lrn = SIZES[11]
+    dash = Dashboard(config=Config(p, a, lrn, clients=((210, 0), (220, 1), (230, 2))), seed=1,
+                     raise_errors=True)
+    try:
+        dash.tabs.selected_index = TABS.index(tab)
+        dash.setup.start.click()
+        times = []
+        for _ in range(clicks):
+            if dash.session.finished():
+                break
+            start = time.process_time()
+            dash.controls.step.click()
+            times.append((time.process_time() - start) * 1000)
+        return times, len(dash.session.events)
+    finally:
+        dash.close()
+
+
+def dashboard(tabs=DASHBOARD_TABS) -> list[tuple]:
+    rows = []
+    for tab in tabs:
+        times, events = dashboard_clicks(tab)
+        q = statistics.quantiles(times, n=10)
+        rows.append((tab, len(times), events, statistics.median(times), q[-1], max(times)))
+    print("dashboard Step click, 11 nodes (3/5/3) + 3 clients, CPU ms per click over a whole run")
+    print(f"{'tab':11} {'clicks':>6} {'events':>6} {'median ms':>10} {'p90 ms':>7} {'max ms':>7}")
+    for tab, n, events, median, p90, most in rows:
+        print(f"{tab:11} {n:6d} {events:6d} {median:10.1f} {p90:7.1f} {most:7.1f}")
+    return rows
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    if sys.argv[1:] == ["dashboard"]:
+        dashboard()
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+        print()
+        dashboard()

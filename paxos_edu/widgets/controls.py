@@ -3,8 +3,10 @@
 The panel holds no state of its own: each widget calls one function given by
 the dashboard, and ``show(session)`` sets what they display. ``Play`` is
 ipywidgets' timer: every tick the browser raises ``play.value`` by one and the
-dashboard takes one step (``on_tick`` returns False to stop it). Headless tests
-tick it by setting ``play.value`` themselves.
+dashboard takes one step (``on_tick`` returns False to stop it). Whatever stops
+it (Pause, the player's own stop button, ``on_tick``, ``stop()``) calls
+``on_pause`` once: a free-running Cluster is paused there. Headless tests tick
+it by setting ``play.value`` themselves.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class TimeControls:
                               icon="fast-forward")
         self.speed.observe(self._speed, "value")
         self.play.observe(self._tick, "value")
+        self.play.observe(self._playing, "playing")
         self.history.observe(self._slide, "value")
         self._speed({"new": self.speed.value})
         self.box = widgets.VBox([
@@ -63,7 +66,7 @@ class TimeControls:
             past = started and not session.at_head
             self.back.disabled = not started or session.cursor <= 0
             self.forward.disabled = not past
-            self.fork.disabled = not past
+            self.fork.disabled = not past or not session.can_fork
             for w in (self.step, self.play, self.run_all, self.history):
                 w.disabled = not started
         finally:
@@ -73,8 +76,14 @@ class TimeControls:
         self.play.playing = False
 
     def _pause(self) -> None:
-        self.stop()
-        self._pause_cb()
+        if self.play.playing:
+            self.stop()  # the observer calls on_pause
+        else:
+            self._pause_cb()
+
+    def _playing(self, change) -> None:
+        if change["old"] and not change["new"]:
+            self._pause_cb()
 
     def _speed(self, change) -> None:
         self.play.interval = int(1000 / change["new"])

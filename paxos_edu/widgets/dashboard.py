@@ -29,7 +29,7 @@ from ..cluster import Cluster
 from ..sim import Simulation
 from ..trace import to_jsonl
 from ..viz import PaxosView, RingView, TimelineView, save_gif
-from ..viz.state import roles_of
+from ..viz.state import node_uids, roles_of
 from .controls import TimeControls
 from .faults import FaultPanel
 from .pending import PendingPanel
@@ -48,6 +48,12 @@ from .setup import SetupPanel
 from .util import button, close_tree, node_roles, weak
 
 TABS = ("Paxos", "space-time", "ring", "counts")
+TIMELINE_ROOM = 0.5
+"""Spare room on the space-time diagram's time axis, as a fraction of the run so far."""
+
+
+def _roles_key(events) -> tuple:
+    return tuple(sorted(roles_of(events).items()))
 
 
 def _action(fn):
@@ -111,7 +117,7 @@ class Dashboard:
         self.controls = TimeControls(
             on_step=weak(self.step), on_tick=weak(self.tick), on_back=weak(self.back),
             on_forward=weak(self.forward), on_go_to=weak(self.go_to), on_fork=weak(self.fork),
-            on_run=weak(self.run_to_end))
+            on_run=weak(self.run_to_end), on_pause=weak(self.pause))
         self.pending = PendingPanel(weak(self._pending_action))
         self.faults = FaultPanel(weak(self.crash), weak(self.restart), weak(self.partition),
                                  weak(self.heal))
@@ -120,8 +126,12 @@ class Dashboard:
         self.table = widgets.HTML()
         self.counts = widgets.HTML()
         self.diagrams = [
-            DiagramImage(PaxosView, lambda ev: tuple(sorted(roles_of(ev).items())), dpi=dpi),
-            DiagramImage(TimelineView, len, dpi=dpi),
+            DiagramImage(PaxosView, _roles_key, dpi=dpi),
+            # The timeline follows the growing list of events itself (new arrows only, roles
+            # relabelled in place); a new node needs a taller figure. Its spare room saves
+            # rescaling the time axis on every Step.
+            DiagramImage(lambda ev: TimelineView(ev, room=TIMELINE_ROOM),
+                         lambda ev: tuple(node_uids(ev)), dpi=dpi),
             DiagramImage(self._ring_view, lambda ev: None, dpi=dpi),
             CountsImage(dpi=dpi),
         ]
@@ -218,17 +228,33 @@ class Dashboard:
     # -- time ----------------------------------------------------------------------------------
     @_action
     def step(self) -> str | None:
-        """Step: forward in the past, else the script's next step, else ``run.step()``."""
-        return self._session().step()
+        """Step: forward in the past, else the script's next step, else ``run.step()``.
+
+        At the newest step of a free-running Cluster, Step stops Play first (step mode).
+        """
+        s = self._session()
+        if s.free_running and s.at_head:
+            self.controls.stop()
+        return s.step()
 
     @_action
     def tick(self) -> bool:
-        """One Play tick (with the loss rate); False stops the player."""
+        """One Play tick (with the loss rate); False stops the player.
+
+        On real processes, Play lets them run by themselves (see ``Session.tick``).
+        """
         return self._session().tick(self.faults.loss.value)
+
+    @_action
+    def pause(self) -> None:
+        """Pause: a free-running Cluster goes back to step mode (the player is stopped)."""
+        if self.session is not None and self.session.marks:
+            self.session.pause_run()
 
     @_action
     def run_to_end(self, max_steps: int = 5_000) -> int:
         """Run to end: step until nothing is pending (or only timers while blocked)."""
+        self.controls.stop()
         return self._session().run_to_end(max_steps)
 
     @_action

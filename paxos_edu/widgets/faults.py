@@ -5,10 +5,12 @@ box: checked, the restart loses the stable storage the acceptor promised to
 keep (``run.restart(uid, amnesia=True)``), which the safety checker must catch.
 The partition puts the nodes selected in one group and all the others in the
 second (``run.partition(selected, rest)``); Heal joins them again. The loss
-rate applies to free-running (Play): each tick loses a random Paxos message in
-flight (request, 1.1 to 3; not election tokens or roles, which Chang-Roberts
-assumes reliable) with that probability instead of stepping, recorded as a drop
-so time travel replays it.
+rate applies to free-running (Play). Simulated: each tick loses a random Paxos
+message in flight (request, 1.1 to 3; not election tokens or roles, which
+Chang-Roberts assumes reliable) with that probability instead of stepping,
+recorded as a drop so time travel replays it. Real processes: the switch loses
+each message with that probability (``Cluster.set_faults``) once every node has
+its role; a change applies from the next tick.
 """
 
 from __future__ import annotations

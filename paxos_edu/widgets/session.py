@@ -19,11 +19,31 @@ were at that moment. The cursor moves over the marks (time travel):
 A scenario's script (``scenarios.py``) is walked by ``step()`` before it falls
 back to ``run.step()``; each mark remembers how far the script had got, so a
 fork resumes the script from there.
+
+Play (``tick()``, once a tick of the player) steps a Simulation, losing a random
+Paxos message now and then. On a Cluster it lets the processes run by themselves
+(``resume()``: run mode, the nodes' own timers, the switch losing each message
+with the chosen probability through ``set_faults``). The election and the role
+setup assume reliable links, and the switch cannot tell a token from a Paxos
+message, so with a loss rate Play first steps the setup (one step a tick, as in
+a Simulation) and lets the processes go once every node has its role.
+
+Real processes decide in milliseconds, far faster than anyone can watch, so the
+session records what they did as it comes, one mark per step (a delivery, loss
+or timer and its consequences), and each tick moves the cursor on by one mark:
+the diagrams show the real run at the chosen speed, catching up from behind.
+Play stops by itself once the cluster has been quiet for ``QUIET_SECONDS`` with
+nothing left to wait for (every client told, no quorum left, or no timer set)
+and the cursor has caught up; stopping it (``pause_run()``) puts the cluster
+back in step mode, faults off. Those marks cannot be replayed in the simulator
+(the schedule came from real timing), so Fork is refused from them and from
+every later mark.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,7 +52,7 @@ from ..cluster import Cluster
 from ..core.config import Config, blocked_reason
 from ..labels import message_label
 from ..sim import Simulation
-from ..viz.state import Replay, World
+from ..viz.state import CAUSES, Replay, World
 from .scenarios import ScriptStep, apply_step
 
 SIMULATED, REAL = "simulated", "real UDP processes"
@@ -40,16 +60,24 @@ LOSSY_PHASES = ("request", "1.1", "1.2", "2.1", "2.2", "3")
 """What free-running's random loss may lose: Paxos tolerates it, while Chang-Roberts and the
 role setup assume reliable links (a lost token or Roles message stalls the run for good)."""
 BACKENDS = (SIMULATED, REAL)
+QUIET_SECONDS = 0.5
+"""How long a free-running Cluster must stay quiet before Play stops by itself (seconds)."""
+FREE_RUN = "free-run: "
 
 
 @dataclass(frozen=True)
 class Mark:
-    """The history after one step: the run's action and event counts, the script position."""
+    """The history after one step: the run's action and event counts, the script position.
+
+    ``replayable`` is False for a step a free-running Cluster took by itself, and for
+    every step after one: replaying the run's actions cannot reach it.
+    """
 
     actions: int
     events: int
     script: int
     label: str
+    replayable: bool = True
 
 
 def pending_label(item) -> str:
@@ -64,8 +92,23 @@ def event_label(ev: dict) -> str:
     return f"#{ev.get('id')} {ev['src']}→{ev['dst']} [{ev['phase']}] {message_label(ev['msg'])}"
 
 
+def cause_label(ev: dict) -> str:
+    """What started a step, in words: ``#12 0→2 [1.1] proposal(210, 6) delivered``, ``... lost``."""
+    kind = ev["kind"]
+    if kind == "timer":
+        return f"timer {(ev.get('msg') or {}).get('name')!r} of node {ev['dst']} fired"
+    if kind in ("crash", "restart"):
+        return f"node {ev['src']} {'crashed' if kind == 'crash' else 'restarted'}"
+    what = {"deliver": "delivered", "duplicate": "duplicated"}.get(kind)
+    if what is None:
+        reason = ev.get("reason")
+        what = "lost" if reason == "lost" else f"dropped ({reason})" if reason else "dropped"
+    return f"{event_label(ev)} {what}"
+
+
 class Session:
-    """One run (a ``Simulation`` or a step-mode ``Cluster``) and its history of steps.
+    """One run (a ``Simulation`` or a ``Cluster``, kept in step mode but while Play free-runs it)
+    and its history of steps.
 
     Build it from a ``config`` (clients included) and a ``backend`` (``"simulated"``
     or ``"real UDP processes"``), or adopt an existing ``run``. ``script`` is a
@@ -86,6 +129,8 @@ class Session:
         self.note = ""                      # what the last step did, or why it could not
         self._replay = Replay(self.events)
         self._world: tuple[int, int, World] | None = None
+        self._loss: float | None = None     # the loss rate the free-running switch applies
+        self._quiet_since = 0.0             # when a free-run last brought new events
         if run is not None:
             self._adopt(run)
         else:
@@ -126,6 +171,16 @@ class Session:
     @property
     def closed(self) -> bool:
         return isinstance(self.head, Cluster) and self.head.closed
+
+    @property
+    def free_running(self) -> bool:
+        """True while Play lets a Cluster's processes run by themselves (run mode)."""
+        return isinstance(self.head, Cluster) and not self.head.closed and self.head.mode == "run"
+
+    @property
+    def can_fork(self) -> bool:
+        """Whether Fork works here: in the past, at a step the simulator can replay."""
+        return bool(self.marks) and not self.at_head and self.marks[self.cursor].replayable
 
     # -- history ------------------------------------------------------------------------------
     @property
@@ -178,6 +233,12 @@ class Session:
         """Drop the recorded future and carry on from the cursor in a Simulation; False at the head."""
         if not self.marks or self.at_head:
             return False
+        if not self.marks[self.cursor].replayable:
+            raise RuntimeError(
+                f"step {self.cursor} came from the processes running by themselves (Play): "
+                "the simulator cannot replay it; fork from "
+                + (f"step {self._last_replayable()} or earlier" if self._last_replayable() >= 0
+                   else "a step before Play"))
         keep = self.marks[:self.cursor + 1]
         if isinstance(self.head, Cluster):
             actions = self.head.actions[:keep[-1].actions]
@@ -202,6 +263,9 @@ class Session:
     def act(self, method: str, *args, label: str | None = None) -> Any:
         """Call ``run.<method>(*args)`` on the newest run and record the step."""
         self._require_live()
+        if self.free_running:
+            self._collect()  # what the processes did so far comes first in the history
+            self.cursor = self.head_index
         if label is None:
             label = self._describe(method, args)
         result = getattr(self.head, method)(*args)
@@ -218,6 +282,11 @@ class Session:
         if not self.at_head:
             self.forward()
             return self.note
+        if self.free_running:
+            self.pause_run()  # a Step is a step-mode act
+            if not self.at_head:
+                self.forward()
+                return self.note
         off = ""
         if self.script_left:
             step = self.script[self.script_pos]
@@ -251,9 +320,24 @@ class Session:
     def tick(self, loss: float = 0.0) -> bool:
         """One Play tick: a step, or (with probability ``loss``) a random Paxos message lost.
 
-        Returns False when there is nothing left to do (Play stops).
+        On a Cluster whose script is done: the processes run by themselves, losing each
+        message with probability ``loss``; the tick records what they did and moves the
+        cursor one step on (see the module doc). Returns False when there is nothing left
+        to do (Play stops).
         """
-        if not self.marks:
+        if not self.marks or self.closed:
+            return False
+        if self.free_running:
+            new = self._collect(loss)
+            if not self.at_head:
+                self.forward()
+                return True
+            if new or not self._free_run_over():
+                return True
+            self.pause_run()
+            if not self.at_head:  # what came in while pausing is still to be shown
+                return True
+            self.note = self.blocked() or "the processes went quiet: the run is over"
             return False
         if not self.at_head:
             self.forward()
@@ -261,6 +345,12 @@ class Session:
         if self.finished():
             self.note = self.blocked() or "nothing pending: the run is over"
             return False
+        if isinstance(self.head, Cluster) and not self.script_left:
+            if loss > 0 and not self.head.elected():
+                # The switch would lose tokens and roles too: the setup goes step by step.
+                return self.step() is not None
+            self._free_run(loss)
+            return True
         messages = [p for p in self.head.pending()
                     if p.kind == "Message" and p.phase in LOSSY_PHASES]
         if loss > 0 and not self.script_left and messages and self.rng.random() < loss:
@@ -271,12 +361,90 @@ class Session:
 
     def run_to_end(self, max_steps: int = 5_000) -> int:
         """Step until ``finished()`` (or ``max_steps``); returns the steps taken."""
+        if self.free_running:
+            self.pause_run()
+            self.cursor = self.head_index
         steps = 0
         while steps < max_steps and not self.finished():
             if self.step() is None:
                 break
             steps += 1
         return steps
+
+    # -- free-running a Cluster ----------------------------------------------------------------
+    def _free_run(self, loss: float) -> None:
+        """Let the Cluster's processes run by themselves (run mode), losing messages at ``loss``."""
+        self._loss = None
+        self._apply_loss(loss)
+        self.head.resume()
+        self._quiet_since = time.monotonic()
+        self.note = (FREE_RUN + "the processes run by themselves; the diagrams follow one "
+                     "step a tick")
+
+    def _apply_loss(self, loss: float) -> None:
+        # Tokens and Roles assume reliable links: no loss until every node has its role.
+        want = float(loss) if self.head.elected() else 0.0
+        if want != self._loss:
+            self.head.set_faults(loss=want)
+            self._loss = want
+
+    def pause_run(self) -> bool:
+        """Stop a free-running Cluster: step mode again, no faults, what it did recorded.
+
+        Returns False if the run was not free-running.
+        """
+        if not self.free_running:
+            return False
+        self.head.pause()
+        self.head.set_faults()
+        self._loss = None
+        self._collect()
+        self.note = ("paused: the processes wait again; Step delivers what is pending"
+                     if self.at_head else self.note)
+        return True
+
+    def _collect(self, loss: float | None = None) -> int:
+        """Record the events a free-running Cluster produced since the last call: a mark per step.
+
+        A step is a cause (``viz.state.CAUSES``: a delivery, loss, timer ...) and the
+        events up to the next one; events before the first new cause belong to the last
+        step. Returns how many events were new.
+        """
+        if loss is not None and self.free_running:
+            self._apply_loss(loss)
+        base = len(self.events)
+        new = self.head.trace[base:]
+        if not new:
+            return 0
+        self._quiet_since = time.monotonic()
+        self.events.extend(new)
+        last = self.marks[-1]
+        actions, script, end = len(self.head.actions), last.script, len(self.events)
+        causes = [base + k for k, ev in enumerate(new) if ev["kind"] in CAUSES]
+        first = causes[0] if causes else end
+        if first > base:
+            if last.label.startswith(FREE_RUN):  # a step still collecting its consequences
+                self.marks[-1] = replace(last, events=first)
+            else:
+                self.marks.append(Mark(actions, first, script, FREE_RUN + "what the processes "
+                                       "did meanwhile", replayable=False))
+        for k, c in enumerate(causes):
+            stop = causes[k + 1] if k + 1 < len(causes) else end
+            self.marks.append(Mark(actions, stop, script, FREE_RUN + cause_label(self.events[c]),
+                                   replayable=False))
+        return len(new)
+
+    def _free_run_over(self) -> bool:
+        """Quiet for ``QUIET_SECONDS`` and nothing to wait for: all told, no quorum, no timer."""
+        if time.monotonic() - self._quiet_since < QUIET_SECONDS:
+            return False
+        items = self.head.pending()
+        if any(p.kind == "Message" for p in items):
+            return False  # a delayed message is still due
+        return not items or self.head.all_decided() or self.head.impossible() is not None
+
+    def _last_replayable(self) -> int:
+        return max((k for k, m in enumerate(self.marks) if m.replayable), default=-1)
 
     # -- reading ------------------------------------------------------------------------------
     @property
@@ -376,7 +544,8 @@ class Session:
         if self.marks and not force and n == self.marks[-1].actions:
             self.note = f"{label} (nothing changed)"
             return
-        self.marks.append(Mark(n, len(self.events), pos, label))
+        replayable = self.marks[-1].replayable if self.marks else True
+        self.marks.append(Mark(n, len(self.events), pos, label, replayable))
         self.cursor = self.head_index
         self.note = label
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
 from paxos_edu import Config, Simulation, read_jsonl
 from paxos_edu.widgets import Dashboard
+from paxos_edu.widgets.dashboard import TABS
 
 from .conftest import all_decided, configure, step_until
 
@@ -297,3 +299,49 @@ def test_redraw_after_a_step_click_with_eleven_nodes(dash):
           f"diagram redraw median {redraws[10] * 1000:.0f} ms")
     assert clicks[10] < 1.0
     assert dash.errors == []
+
+
+def test_the_space_time_tab_follows_the_run_in_place(dash):
+    """Step adds the new arrows to the view built at Start; Back moves its cursor; Fork rebuilds."""
+    configure(dash, 2, 3, 1)
+    dash.tabs.selected_index = TABS.index("space-time")
+    dash.setup.start.click()
+    panel = dash.diagrams[TABS.index("space-time")]
+    view = panel.view
+    assert view is not None  # built at Start, before any role is known
+    assert "P0 proposer" not in [t.get_text() for t in view.ax.get_yticklabels()]
+    step_until(dash, roles_known)
+    for _ in range(10):
+        before = dash.tabs.children[1].value
+        dash.controls.step.click()
+        assert dash.tabs.children[1].value != before
+    assert panel.view is view  # never rebuilt, although the roles became known meanwhile
+    assert "P0 proposer" in [t.get_text() for t in view.ax.get_yticklabels()]
+    delivered = {ev["id"] for ev in dash.session.events if ev["kind"] == "deliver"}
+    assert {int(a.get_gid().removeprefix("msg-")) for a in view.arrows} == delivered
+    assert view.cursor.get_xdata()[0] == dash.session.at
+    dash.controls.back.click()
+    dash.controls.back.click()
+    assert panel.view is view and view.cursor.get_xdata()[0] == dash.session.at
+    dash.controls.fork.click()  # a new list of events: a new view
+    assert panel.view is not view and panel.view.trace is dash.session.events
+    assert dash.errors == []
+
+
+def test_diagram_png_is_opaque_rgb_at_the_panel_dpi_and_leaves_the_figure_alone():
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from paxos_edu.viz.style import new_axes
+    from paxos_edu.widgets.render import DPI, png
+
+    fig, ax = new_axes(None, (4, 2), dpi=100)  # how every view makes its figure (Agg)
+    ax.plot([0, 1], [1, 0])
+    picture = Image.open(io.BytesIO(png(fig)))
+    assert (picture.format, picture.mode, picture.size) == ("PNG", "RGB", (4 * DPI, 2 * DPI))
+    assert fig.dpi == 100
+    fig.patch.set_alpha(0)  # a see-through figure keeps its alpha channel
+    assert Image.open(io.BytesIO(png(fig))).mode == "RGBA"
+    other = Figure(figsize=(4, 2))  # not on Agg: savefig does the work
+    other.add_subplot().plot([0, 1])
+    assert Image.open(io.BytesIO(png(other))).size == (4 * DPI, 2 * DPI)

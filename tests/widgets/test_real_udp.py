@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 import weakref
 
 from paxos_edu import Cluster, Simulation
 from paxos_edu.widgets import REAL, SIMULATED, Dashboard, ElectionWidget
+from paxos_edu.widgets.session import FREE_RUN, LOSSY_PHASES
 
 from .conftest import all_decided, configure, step_until
 from .test_dashboard import rows
@@ -112,3 +114,87 @@ def test_amnesia_preset_on_real_processes_turns_the_light_red():
     assert dash.errors == []
     dash.close()
     assert dash.session.closed
+
+
+def play_until(dash: Dashboard, done, timeout: float = 30.0) -> list[tuple[int, int]]:
+    """Tick the player, as the browser does every interval, until ``done(dash)``.
+
+    Returns ``(cursor, newest step)`` after each tick; fails after ``timeout`` seconds.
+    """
+    play, seen = dash.controls.play, []
+    deadline = time.monotonic() + timeout
+    while not done(dash):
+        assert time.monotonic() < deadline, f"not done after {timeout} s: {dash.status.value}"
+        assert play.playing, f"Play stopped early: {dash.status.value}"
+        play.value += 1
+        seen.append((dash.session.cursor, dash.session.head_index))
+    return seen
+
+
+def test_play_on_real_processes_free_runs_them_with_the_loss_rate():
+    dash = Dashboard(backend=REAL, seed=5, raise_errors=True)
+    configure(dash, 1, 3, 1, clients=((5, 0),))
+    dash.setup.start.click()
+    s, cluster = dash.session, dash.session.head
+    pids = list(cluster.pids().values())
+    dash.faults.loss.value = 0.4
+    dash.controls.speed.value = 20
+    dash.controls.play.playing = True
+
+    # With a loss rate the setup goes step by step (tokens and roles assume reliable links) ...
+    play_until(dash, lambda d: cluster.mode == "run")
+    assert cluster.elected()
+    setup = s.head_index
+    assert all(m.replayable and not m.label.startswith(FREE_RUN) for m in s.marks)
+    # ... then the processes run by themselves; the display follows one step a tick.
+    seen = play_until(dash, lambda d: not d.controls.play.playing)
+    assert cluster.mode == "step" and not s.free_running  # Play stopped by itself: paused
+    assert all(b - a in (0, 1) for (a, _), (b, _) in zip(seen, seen[1:], strict=False))
+    assert any(head - cursor > 1 for cursor, head in seen), "the processes never ran ahead"
+    assert s.at_head and s.events == cluster.trace  # everything they did is in the history
+
+    free = s.marks[setup + 1:]
+    assert free and all(m.label.startswith(FREE_RUN) and not m.replayable for m in free)
+    first_free = s.marks[setup].events
+    lost = [ev for ev in s.events if ev["kind"] == "drop" and ev.get("reason") == "lost"]
+    assert lost, "a 40% loss rate on the switch should lose something"
+    assert all(ev["phase"] in LOSSY_PHASES for ev in lost)
+    assert all(s.events.index(ev) >= first_free for ev in lost)  # nothing lost during setup
+    assert any(m.label.endswith(" lost") for m in free)
+    assert s.decided() == {5: 5}
+    assert "told 5" in rows(dash.table.value)[5]
+    assert "data-safe='true'" in dash.safety.value
+
+    # The free-run's steps can be walked through but not forked: the simulator cannot
+    # replay them. A step of the setup can.
+    dash.controls.back.click()
+    assert dash.controls.fork.disabled and "Play to catch up" in dash.status.value
+    dash.controls.history.value = setup
+    assert not dash.controls.fork.disabled
+    dash.controls.fork.click()
+    assert cluster.closed and running(pids) == []
+    assert s.backend == SIMULATED and s.head_index == setup
+    dash.controls.run_all.click()
+    assert s.decided() == {5: 5}
+    assert dash.errors == []
+    dash.close()
+
+
+def test_pause_puts_the_free_running_processes_back_in_step_mode():
+    dash = Dashboard(backend=REAL, seed=2, raise_errors=True)
+    configure(dash, 2, 3, 1)
+    dash.setup.start.click()
+    s, cluster = dash.session, dash.session.head
+    dash.controls.play.playing = True  # no loss: the election runs free too
+    play_until(dash, lambda d: cluster.mode == "run")
+    assert s.free_running and "free-running" in dash.status.value
+    dash.controls.pause.click()
+    assert not dash.controls.play.playing and cluster.mode == "step" and not s.free_running
+    assert s.events == cluster.trace and s.marks[-1].events == len(s.events)
+    dash.controls.history.value = s.head_index
+    dash.controls.run_all.click()  # step mode again: the dashboard steps what is pending
+    assert s.decided() == {6: 210, 7: 210} or s.decided() == {6: 220, 7: 220}
+    assert "data-safe='true'" in dash.safety.value
+    assert dash.errors == []
+    dash.close()
+    assert s.closed
