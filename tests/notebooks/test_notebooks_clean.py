@@ -8,7 +8,7 @@ clean run. These checks read the saved files only (no kernel), so they are fast:
 - every code cell has an execution count, and the counts run 1, 2, 3, ... top to bottom
   (a cell run twice, or out of order, shows up as a gap or a step back);
 - every lesson (``NN_name.ipynb``) opens with a markdown cell naming its learning goals
-  and ends with a markdown cell holding the recap.
+  and ends with a markdown cell holding the recap and "Try this" prompts.
 """
 
 from __future__ import annotations
@@ -102,3 +102,5 @@ def test_lesson_ends_with_a_recap(path: Path):
     last = cells[-1]
     assert last["cell_type"] == "markdown", f"{path.name}: the last cell is not markdown"
     assert "recap" in source(last).lower(), f"{path.name}: the last cell has no recap"
+    assert "try this" in source(last).lower(), (
+        f"{path.name}: the last cell has no 'Try this' prompts for the student")
