@@ -242,10 +242,11 @@ def browser(tmp_path_factory):
         _reap(tag, "Chromium")
 
 
-@pytest.fixture
-def page(browser, lab, request):
+@contextlib.contextmanager
+def screenshotted_page(browser, request, timeout_ms: float):
+    """A new page, saved as ``test-artifacts/browser/<test>.png`` when the test ends."""
     page = browser.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+    page.set_default_timeout(timeout_ms)
     try:
         yield page
     finally:
@@ -256,6 +257,12 @@ def page(browser, lab, request):
             warnings.warn(f"no screenshot of {request.node.name}: {exc}", stacklevel=1)
         finally:
             page.close()
+
+
+@pytest.fixture
+def page(browser, lab, request):
+    with screenshotted_page(browser, request, TIMEOUT_MS) as page:
+        yield page
 
 
 # -- driving the dashboard -----------------------------------------------------------------------

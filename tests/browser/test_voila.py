@@ -45,6 +45,7 @@ from .test_dashboard_browser import (  # noqa: F401  (browser: a fixture used be
     button,
     expect,
     image_png,
+    screenshotted_page,
     status,
 )
 
@@ -127,18 +128,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture
 def page(browser, voila, request):  # noqa: F811  (browser: the imported fixture)
-    page = browser.new_page()
-    page.set_default_timeout(CLICK_MS)
-    try:
+    with screenshotted_page(browser, request, CLICK_MS) as page:
         yield page
-    finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        try:  # also after a failure: what the page showed is the best clue
-            page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
-        except Exception as exc:  # a broken page must not hide the test's own outcome
-            warnings.warn(f"no screenshot of {request.node.name}: {exc}", stacklevel=1)
-        finally:
-            page.close()
 
 
 def test_classroom_mode_hides_the_code_and_the_dashboard_works(page, voila):
