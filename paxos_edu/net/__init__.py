@@ -6,6 +6,7 @@
 - ``control``: what nodes report to the controller, and the commands it sends them;
 - ``spec``: a Config and role overrides as plain JSON, for the trip to a node process;
 - ``launcher``: the process that forks node processes (Linux), so a cluster starts fast;
+- ``warmup``: the whole run the launcher rehearses before forking, so nodes start warm;
 - ``process``: starting and stopping node processes, by pid (controller side);
 - ``nodes``: one cluster's live processes: spawn, command, wait, notice deaths (controller side);
 - ``switch``: the controller's UDP switch, trace and pending items (controller side).

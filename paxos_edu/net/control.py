@@ -9,17 +9,20 @@ switch refuse replays of either.
 
 The reports (``CONTROL_KINDS``): ``hello`` (I am up, here is my state), ``timer_set``,
 ``timer_cancel``, ``timer_fired``, ``decide``, ``done`` (I finished handling an input;
-my new state if it changed) and ``stats`` (bad datagrams I dropped, by reason).
+my new state if it changed), ``stats`` (bad datagrams I dropped, by reason), ``copy``
+(a protocol datagram I sent over a peer link) and ``batch`` (several of these at once).
 
 Commands go the other way as JSON lines on the node's stdin, a pipe private to the two
 processes, so they need no signature: ``init`` (first line), ``start``, ``fire``,
 ``cancel``, ``add_client``, ``mode``, ``links``, ``stop``.
 
-Peer links (run mode, no faults): a node may send a protocol datagram straight to its
-peer's address and, first, a copy to the switch, ``PXL/1 <mac> <body>``: the same
-signed envelope under another magic, so the switch records it as sent and delivered
-without forwarding it. The copy leaves first so that, the switch's socket being FIFO,
-the trace never shows the reply before the message that caused it.
+Peer links (run mode, no faults): a node sends protocol datagrams straight to its peers
+and reports each one's envelope to the switch as a ``copy``, which the switch records as
+sent and delivered without forwarding it. Everything a node reports while handling one
+input travels in one ``batch`` after its messages have left, naming the input's
+``cause`` (sender uid and counter of the peer-link message being handled); the switch
+holds a batch until the cause's own copy is recorded, so the trace never shows a reply
+before the message that caused it.
 """
 
 from __future__ import annotations
@@ -32,8 +35,6 @@ from typing import Any
 from ..core.codec import MAX_INT, MAX_UID, BadMessage
 
 MAGIC = b"PXC/1 "
-COPY_MAGIC = b"PXL/1 "
-"""Prefix of a peer-link copy: a protocol envelope the switch records but does not forward."""
 MAX_CONTROL = 65_000
 """Largest control datagram, in bytes (a learner's snapshot after many rounds is a few KB)."""
 _MAC_LEN = 64
@@ -48,6 +49,8 @@ CONTROL_KINDS: dict[str, dict[str, tuple]] = {
     "decide": {"v": _VALUE, "n": (int,)},
     "done": {"input": (str,), "ref": (int,), "snapshot": (dict, type(None))},
     "stats": {"counts": (dict,)},
+    "copy": {"data": (str,)},
+    "batch": {"cause": (list, type(None)), "items": (list,)},
 }
 """Every report a node sends, with the JSON types of its fields."""
 
@@ -92,11 +95,12 @@ def decode_control(data: bytes, ckey: bytes) -> tuple[int, int, dict[str, Any]]:
         raise BadMessage(f"control src {src!r} is not a uid")
     if type(seq) is not int or not 0 < seq <= MAX_INT:
         raise BadMessage(f"control seq {seq!r} is not a positive integer")
-    _check_ctl(ctl)
+    check_ctl(ctl)
     return src, seq, ctl
 
 
-def _check_ctl(ctl: Any) -> None:
+def check_ctl(ctl: Any) -> None:
+    """Raise BadMessage unless ``ctl`` is a report of a known kind with well-typed fields."""
     if not isinstance(ctl, dict):
         raise BadMessage("ctl is not a JSON object")
     kind = ctl.get("type")

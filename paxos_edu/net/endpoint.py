@@ -8,7 +8,9 @@ report. After every input it reports its new state (always in step mode, where t
 controller waits for that ``done`` before going on).
 
 With peer links on (``links`` command: run mode, no faults), a ``Send`` goes straight
-to the peer's address, after a copy to the switch for the trace (see ``control``).
+to the peer's address, and everything the node reports about one input (a copy of each
+message it sent, its new state, ...) follows in one ``batch`` to the switch, naming the
+input as its cause (see ``control``).
 
 What it accepts: datagrams that verify under the cluster key, are addressed to this
 node and come either from the switch's address with a switch counter larger than the
@@ -28,11 +30,11 @@ import traceback
 from collections import Counter
 from typing import Any
 
-from ..core.codec import MAGIC, BadMessage, Envelope, decode, encode
+from ..core.codec import BadMessage, Envelope, decode, encode
 from ..core.effects import CancelTimer, Decide, Persist, Send, SetTimer
 from ..core.node import make_node
 from . import storage
-from .control import COPY_MAGIC, control_key, encode_control, reason_category
+from .control import control_key, encode_control, reason_category
 from .spec import config_from_dict, impl_from_spec
 
 STATS_DELAY = 0.02
@@ -59,6 +61,7 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         self.link_of: dict[tuple[str, int], int] = {}  # and back
         self.link_seq: dict[int, int] = {}  # the last counter accepted from each peer
         self.direct = False  # whether to send over peer links (in run mode)
+        self.batch: list[dict] | None = None  # reports held until the input is handled
         self.handles: dict[str, asyncio.TimerHandle] = {}
         self.bad: Counter = Counter()
         self.stats_due = False
@@ -102,7 +105,8 @@ class NodeEndpoint(asyncio.DatagramProtocol):
             self.last_in = env.seq
         else:
             self.link_seq[env.src] = env.seq
-        self.run(lambda: self.node.handle(env.src, env.msg), kind, env.seq)
+        cause = [env.src, env.seq] if kind == "link" else None
+        self.run(lambda: self.node.handle(env.src, env.msg), kind, env.seq, cause=cause)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP "port unreachable" from a switch that went away; stdin EOF ends us soon.
@@ -154,14 +158,34 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         self.link_of = {addr: uid for uid, addr in links.items()}
 
     # -- performing effects -----------------------------------------------------------------
-    def run(self, handler, kind: str, ref: int, force: bool = False) -> None:
-        """Call ``handler`` (a node method), perform its effects, report my state."""
+    def run(self, handler, kind: str, ref: int, force: bool = False,
+            cause: list[int] | None = None, first: dict | None = None) -> None:
+        """Call ``handler`` (a node method), perform its effects, report my state.
+
+        Over peer links, the reports (``first``, then those the effects make, then
+        ``done``) wait and leave in one batch naming ``cause``, after the messages.
+        """
+        self.batch = [] if self.direct and self.mode == "run" else None
+        if first is not None:
+            self.report(first)
         try:
             self.perform(handler())
         except Exception:  # a bug in a role must not take the node (or the lesson) down
             self.count("handler error")
             traceback.print_exc()
         self.finish(kind, ref, force)
+        self.flush(cause)
+
+    def flush(self, cause: list[int] | None) -> None:
+        """Send the held reports as one batch (one batch each if together they are too large)."""
+        batch, self.batch = self.batch, None
+        if not batch or self.report({"type": "batch", "cause": cause, "items": batch}):
+            return
+        for item in batch:
+            if not self.report({"type": "batch", "cause": cause, "items": [item]}) \
+                    and item["type"] == "done":  # the controller must still hear it is done
+                self.report({"type": "batch", "cause": cause,
+                             "items": [{**item, "snapshot": None}]})
 
     def perform(self, effects) -> None:
         # In order; if a Persist fails (it raises), the Sends after it never leave.
@@ -190,11 +214,15 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         peer = self.links.get(dst) if self.direct and self.mode == "run" else None
         if peer is None:
             self.transport.sendto(data, self.switch)
-        else:  # the copy first: then the switch cannot hear the reply before the message
-            self.transport.sendto(COPY_MAGIC + data[len(MAGIC):], self.switch)
+        else:
             self.transport.sendto(data, peer)
+            self.report({"type": "copy", "data": data.decode()})
 
     def report(self, ctl: dict[str, Any]) -> bool:
+        """Send ``ctl`` to the switch (or hold it for the batch); False if it cannot be sent."""
+        if self.batch is not None:
+            self.batch.append(ctl)
+            return True
         try:
             data = encode_control(self.uid, self.next_seq(), ctl, self.ckey)
         except BadMessage as exc:
@@ -231,8 +259,8 @@ class NodeEndpoint(asyncio.DatagramProtocol):
     def on_timer(self, name: str) -> None:
         """A timer I run myself (run mode) expired: report it, then let the node act."""
         self.handles.pop(name, None)
-        self.report({"type": "timer_fired", "name": name})
-        self.run(lambda: self.node.fire(name), "timer", 0)
+        self.run(lambda: self.node.fire(name), "timer", 0,
+                 first={"type": "timer_fired", "name": name})
 
     # -- counting bad datagrams ---------------------------------------------------------------
     def count(self, reason: str) -> None:

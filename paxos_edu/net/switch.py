@@ -10,9 +10,11 @@ counter, and records a ``send`` trace event. Then:
   says otherwise, recording ``deliver``, ``drop`` or ``duplicate``;
 - in ``"step"`` mode it holds the message as a pending item until the controller
   delivers, drops, duplicates or delays it;
-- a peer-link copy (``PXL/1``: the sender also sent the message straight to its peer,
-  which nodes do in run mode while ``direct_ok()``) is recorded as sent and delivered,
-  or dropped if the peer is down, and not forwarded.
+- a peer-link ``copy`` (the sender sent the message straight to its peer, which nodes
+  do in run mode while ``direct_ok()``) is recorded as sent and delivered, or dropped
+  if the peer is down, and not forwarded. A node's ``batch`` of reports waits until the
+  copy of the message that caused it has been recorded (at most ``HOLD_MAX`` s), and
+  that node's later datagrams wait behind it: the trace keeps causes before effects.
 
 Trace events have exactly ``Simulation.trace``'s schema and go through a
 ``SafetyMonitor`` as they are recorded. Everything here is guarded by ``cond``
@@ -23,26 +25,33 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import os
 import random
 import selectors
 import socket
+import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.codec import MAGIC, BadMessage, Envelope, decode, encode
+from ..core.codec import BadMessage, Envelope, decode, encode
 from ..core.invariants import SafetyMonitor
 from ..core.messages import Message, Timer
 from ..sim import Pending
-from .control import COPY_MAGIC, control_key, decode_control, reason_category
 from .control import MAGIC as CONTROL_MAGIC
+from .control import check_ctl, control_key, decode_control, reason_category
 
 RCVBUF = 4 << 20
 DRAIN_BATCH = 500
 """Datagrams read per wake-up before due deliveries get a turn (a flood cannot starve them)."""
+HOLD_MAX = 0.2
+"""Seconds a batch waits for its cause's copy (lost, or its sender died) before it is recorded."""
+SWITCH_NICE = 10
+"""How much nicer than the nodes the switch thread is on Linux: it records what they do,
+and must not take a CPU from a node with a message to handle (on two cores it would)."""
 
 
 @dataclass
@@ -53,6 +62,7 @@ class Peer:
     nonce: str
     addr: tuple[str, int] | None = None
     last_seq: int = 0
+    processed: int = 0  # the counter of its last datagram the switch has acted on
     alive: bool = True
     pid: int = 0
     hello: dict | None = None
@@ -93,6 +103,8 @@ class Switch:
         self._next_id = 1
         self._out_seq = 0
         self._due: list[tuple[float, int]] = []
+        self.held: dict[int, deque] = {}  # uid -> its datagrams waiting for a cause, in order
+        self._held_since: dict[int, float] = {}
         self._closed = False
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         with contextlib.suppress(OSError):  # a smaller buffer only matters under a flood
@@ -107,6 +119,9 @@ class Switch:
 
     # -- the receiving thread ----------------------------------------------------------------
     def _loop(self) -> None:
+        if sys.platform.startswith("linux"):  # there a thread id names one thread to setpriority
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SWITCH_NICE)
         sel = selectors.DefaultSelector()
         sel.register(self.sock, selectors.EVENT_READ)
         sel.register(self._wake_r, selectors.EVENT_READ)
@@ -118,6 +133,8 @@ class Switch:
                     else:
                         self._drain_wake()
                 self._release_due()
+                with self.cond:
+                    self._release_held()
         except OSError:
             if not self._closed:
                 raise
@@ -163,14 +180,13 @@ class Switch:
             with self.cond:
                 self._on_control(src, seq, ctl, addr)
             return
-        copy = data.startswith(COPY_MAGIC)
         try:
-            env = decode(MAGIC + data[len(COPY_MAGIC):] if copy else data, self.key)
+            env = decode(data, self.key)
         except BadMessage as exc:
             return self.count(reason_category(exc.reason))
         with self.cond:
             if self._accept(env.src, env.seq, addr):
-                (self._on_copy if copy else self._on_send)(env)
+                self._in_order(env.src, env.seq, lambda: self._on_send(env))
 
     def count(self, reason: str) -> None:
         with self.cond:
@@ -199,7 +215,80 @@ class Switch:
             peer.addr, peer.last_seq, peer.pid, peer.hello = addr, seq, ctl["pid"], ctl["snapshot"]
             self.retired.discard(addr)  # the port of a dead process, reused by the kernel
         elif self._accept(src, seq, addr):
-            getattr(self, f"_on_{kind}")(src, ctl)
+            cause = ctl["cause"] if kind == "batch" else None
+            self._in_order(src, seq, lambda: getattr(self, f"_on_{kind}")(src, ctl), cause)
+
+    # -- keeping causes before effects ---------------------------------------------------------
+    def _in_order(self, uid: int, seq: int, act: Callable[[], None], cause=None) -> None:
+        """Act on datagram ``seq`` of ``uid`` now, or once its cause and its elders are recorded."""
+        queue = self.held.get(uid)
+        if queue is None and self._recorded(cause):
+            act()
+            self.peers[uid].processed = seq
+            self._release_held()
+            return
+        if queue is None:
+            queue = self.held[uid] = deque()
+            self._held_since[uid] = time.monotonic()
+            self.wake()  # the thread's next timeout must cover HOLD_MAX
+        queue.append((seq, act, cause))
+
+    def _recorded(self, cause) -> bool:
+        """Whether the copy of message ``cause`` = [src, seq] is in the trace (or never will be)."""
+        if cause is None:
+            return True
+        if not (isinstance(cause, list) and len(cause) == 2
+                and all(type(x) is int for x in cause)):
+            return True  # malformed (a signed but buggy batch): nothing to wait for
+        peer = self.peers.get(cause[0])
+        return peer is None or not peer.alive or peer.processed >= cause[1]
+
+    def _release_held(self) -> None:
+        """Act on every held datagram whose cause is now recorded, or has waited HOLD_MAX s."""
+        progress = True
+        while progress and self.held:
+            progress = False
+            for uid in list(self.held):
+                queue = self.held[uid]
+                overdue = time.monotonic() - self._held_since[uid] >= HOLD_MAX
+                while queue and (overdue or self._recorded(queue[0][2])):
+                    seq, act, _ = queue.popleft()
+                    act()
+                    self.peers[uid].processed = seq
+                    progress = True
+                if queue:
+                    self._held_since[uid] = min(self._held_since[uid], time.monotonic())
+                else:
+                    del self.held[uid], self._held_since[uid]
+
+    def _on_batch(self, uid: int, ctl: dict) -> None:
+        """A node's reports about one input, in the order it made them."""
+        for item in ctl["items"]:
+            try:
+                check_ctl(item)
+                if item["type"] in ("hello", "batch"):
+                    raise BadMessage(f"{item['type']} inside a batch")
+            except BadMessage:
+                self.count("invalid content")
+                continue
+            getattr(self, f"_on_{item['type']}")(uid, item)
+
+    def _on_copy(self, uid: int, ctl: dict) -> None:
+        """The sender's copy of what it sent over a peer link: record it, forward nothing."""
+        try:
+            env = decode(ctl["data"].encode(), self.key)
+        except BadMessage as exc:
+            return self.count(reason_category(exc.reason))
+        if env.src != uid:
+            return self.count("unknown sender")
+        mid = self.new_id()
+        self.emit("send", env.src, env.dst, env.msg, id=mid)
+        peer = self.peers.get(env.dst)
+        if peer is None or not peer.alive:
+            self.emit("drop", env.src, env.dst, env.msg, id=mid, reason="crashed")
+        else:
+            self.emit("deliver", env.src, env.dst, env.msg, id=mid)
+            self.routes["peer link"] += 1
 
     def _on_timer_set(self, uid: int, ctl: dict) -> None:
         self.cancel_timers(uid, ctl["name"])
@@ -239,17 +328,6 @@ class Switch:
             self.hold(item, env)
         else:
             self._route(item, env)
-
-    def _on_copy(self, env: Envelope) -> None:
-        """The sender's copy of what it sent over a peer link: record it, forward nothing."""
-        mid = self.new_id()
-        self.emit("send", env.src, env.dst, env.msg, id=mid)
-        peer = self.peers.get(env.dst)
-        if peer is None or not peer.alive:
-            self.emit("drop", env.src, env.dst, env.msg, id=mid, reason="crashed")
-        else:
-            self.emit("deliver", env.src, env.dst, env.msg, id=mid)
-            self.routes["peer link"] += 1
 
     def direct_ok(self) -> bool:
         """Whether nodes may use peer links: no partition and no link faults to apply."""
@@ -307,9 +385,10 @@ class Switch:
 
     def _next_timeout(self) -> float | None:
         with self.cond:
-            if self.mode != "run" or not self._due:
-                return None
-            return max(0.0, (self._due[0][0] - self.now()) / 1000)
+            waits = [since + HOLD_MAX - time.monotonic() for since in self._held_since.values()]
+            if self.mode == "run" and self._due:
+                waits.append((self._due[0][0] - self.now()) / 1000)
+            return max(0.0, min(waits)) if waits else None
 
     def _release_due(self) -> None:
         with self.cond:
@@ -376,6 +455,7 @@ class Switch:
                 peer.alive = False
                 if peer.addr is not None:
                     self.retired.add(peer.addr)
+            self._release_held()  # nothing will come from it: what waited for it goes on
 
     def blocked(self, src: int, dst: int) -> bool:
         """Whether a partition separates ``src`` from ``dst`` (Simulation's rule)."""

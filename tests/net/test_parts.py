@@ -11,7 +11,7 @@ from paxos_edu import BadMessage, Config
 from paxos_edu.cluster import Cluster
 from paxos_edu.core.codec import Envelope, encode, new_key
 from paxos_edu.core.messages import Proposal
-from paxos_edu.net import storage
+from paxos_edu.net import storage, warmup
 from paxos_edu.net.control import (
     control_key,
     decode_control,
@@ -133,5 +133,43 @@ def test_a_new_process_on_a_dead_process_port_is_heard():
         sw.receive(encode(Envelope(5, 0, Proposal(1, 1), 2), KEY), addr)
         assert [p.msg for p in sw.pending.values()] == [Proposal(1, 1)]
         assert sw.stats()["total"] == 0
+    finally:
+        sw.close()
+
+
+def test_the_launchers_rehearsal_decides_and_leaves_nothing_behind(tmp_path):
+    assert warmup.rehearse(str(tmp_path)) == "warm-up"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_switch_records_a_reply_only_after_the_message_that_caused_it():
+    # Over peer links a reply's report can overtake the report of the message it answers.
+    from paxos_edu.core.messages import Ack
+    from paxos_edu.net.switch import HOLD_MAX, Switch
+
+    sw = Switch(KEY, "run")
+    try:
+        addrs = {0: ("127.0.0.1", 40000), 1: ("127.0.0.1", 40001)}
+        for uid, addr in addrs.items():
+            sw.expect(uid, f"n{uid}")
+            sw.receive(encode_control(uid, 1, {"type": "hello", "nonce": f"n{uid}", "pid": 1,
+                                               "snapshot": {}}, CKEY), addr)
+
+        def batch(uid: int, seq: int, cause, env: Envelope) -> None:
+            items = [{"type": "copy", "data": encode(env, KEY).decode()}]
+            sw.receive(encode_control(uid, seq, {"type": "batch", "cause": cause,
+                                                 "items": items}, CKEY), addrs[uid])
+
+        proposal = Envelope(0, 1, Proposal(1, 7), 2)
+        batch(1, 3, [0, 2], Envelope(1, 0, Ack(1, None, 0), 2))  # the reply, first
+        assert sw.trace == [] and 1 in sw.held
+        batch(0, 3, None, proposal)  # then the Proposal it answers
+        kinds = [(ev["kind"], ev["msg"]["type"]) for ev in sw.trace]
+        assert kinds == [("send", "Proposal"), ("deliver", "Proposal"),
+                         ("send", "Ack"), ("deliver", "Ack")]
+        # A cause that never comes (its sender died before reporting) holds only so long.
+        batch(1, 5, [0, 9], Envelope(1, 0, Ack(1, None, 0), 4))
+        assert len(sw.trace) == 4
+        assert sw.wait(lambda: len(sw.trace) == 6, timeout=HOLD_MAX + 2)
     finally:
         sw.close()
