@@ -14,7 +14,8 @@ Targets (issue 3): 11-node start <= 1 s, 101-node <= 5 s, 1/3/1 p50 <= 2 ms, idl
   no faults set, messages travel over peer links (node to node).
 - idle CPU: an 11-node cluster after its election, over 10 s: every node process
   (from /proc) plus the controller process (its switch thread).
-- RSS: VmRSS of the node processes of that cluster.
+- RSS: VmRSS of the node processes of that cluster (counting the pages a forked node
+  shares with its launcher in full), and PSS (shared pages split among their sharers).
 """
 
 from __future__ import annotations
@@ -69,15 +70,19 @@ def cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+def memory_mb(pid: int, path: str, field: str) -> float:
+    """A ``field: N kB`` line of ``/proc/<pid>/<path>``, in MB (nan if there is none)."""
+    try:
+        with open(f"/proc/{pid}/{path}") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return float("nan")
 
 
-def idle_and_rss(seconds: float) -> tuple[float, float, list[float]]:
+def idle_and_memory(seconds: float) -> tuple[float, float, list[float], list[float]]:
     with Cluster(Config(proposers=3, acceptors=3, learners=5)) as c:
         c.start()
         assert c.run(until="elected", timeout=30).ok
@@ -88,7 +93,8 @@ def idle_and_rss(seconds: float) -> tuple[float, float, list[float]]:
         me1 = resource.getrusage(resource.RUSAGE_SELF)
         nodes = sum(cpu_of(p) for p in pids) - nodes0
         me = (me1.ru_utime + me1.ru_stime) - (me0.ru_utime + me0.ru_stime)
-        return nodes, me, [rss_mb(p) for p in pids]
+        return (nodes, me, [memory_mb(p, "status", "VmRSS") for p in pids],
+                [memory_mb(p, "smaps_rollup", "Pss") for p in pids])
 
 
 def node_import_time() -> float:
@@ -126,12 +132,14 @@ def main() -> None:
                      f"p50 {pct(xs, 0.5):.2f} ms, p95 {pct(xs, 0.95):.2f} ms",
                      f"p50 <= {target:g} ms" if target else ""))
     seconds = 3.0 if args.quick else 10.0
-    nodes, me, rss = idle_and_rss(seconds)
+    nodes, me, rss, pss = idle_and_memory(seconds)
     rows.append((f"idle 11-node cluster over {seconds:g} s, CPU of all nodes + controller",
                  f"{(nodes + me) / seconds * 100:.2f} % of a core "
                  f"(nodes {nodes:.2f} s, controller {me:.2f} s)", "<= 1 %"))
     rows.append(("RSS of one node process", f"median {statistics.median(rss):.1f} MB, "
                  f"max {max(rss):.1f} MB", "<= 25 MB"))
+    rows.append(("  of which its own (PSS: pages shared with the launcher split)",
+                 f"median {statistics.median(pss):.1f} MB", ""))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'result':<40}  target")
     for what, result, target in rows:
