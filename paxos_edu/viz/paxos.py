@@ -207,11 +207,10 @@ class PaxosView:
     def _data_per_point(self) -> float:
         # Data units per typographic point: equal aspect makes x and y share one scale, set by
         # the tighter of the two directions (the box shrinks along the other).
-        fig_w, fig_h = self.fig.get_size_inches()
-        box = self.ax.get_position()
+        box = self.ax.get_window_extent()  # in pixels; an Axes in a SubFigure has one too
         x0, x1 = self.ax.get_xlim()
         y0, y1 = self.ax.get_ylim()
-        return max((x1 - x0) / (box.width * fig_w), (y1 - y0) / (box.height * fig_h)) / 72
+        return max((x1 - x0) / box.width, (y1 - y0) / box.height) * self.ax.figure.dpi / 72
 
     def _label_texts(self, messages: list[tuple[dict, bool]]) -> list[str | None]:
         """Each arrow's label; past ``MAX_LABELS`` arrows, one label per burst.

@@ -48,6 +48,18 @@ def test_every_node_is_labelled_with_its_role_and_uid(paxos_trace):
         assert column in texts
 
 
+def test_a_diagram_drawn_into_a_subfigure_scales_like_one_in_a_figure(paxos_trace):
+    whole = draw_paxos(paxos_trace, at=100)
+    parent = Figure(figsize=tuple(whole.get_size_inches() * (2, 1)))
+    left, _ = parent.subfigures(1, 2)
+    ax = left.add_subplot()
+    ax.set_position(whole.axes[0].get_position())
+    draw_paxos(paxos_trace, at=100, ax=ax)
+    assert visible_texts(ax) == visible_texts(whole.axes[0])
+    sizes = [sorted(t.get_fontsize() for t in a.texts) for a in (ax, whole.axes[0])]
+    assert sizes[0] == sizes[1]
+
+
 def test_one_arrow_per_message_in_flight_in_its_phase_colour(paxos_trace, in_flight_at):
     view = PaxosView(paxos_trace)
     for at in (45, 67, 75, 96, 100, 124):
