@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab classroom lint bench clean
+.PHONY: demo test lab classroom lint bench notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# Re-run every lesson in a fresh kernel and store its outputs (without run timestamps).
+notebooks: $(STAMP)
+	$(BIN)/python docs/run_notebooks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -322,7 +322,8 @@ class Cluster:
         """Why no new value can be chosen, e.g. ``"no quorum: acceptors 2, 3 of 3 are down"``."""
         if not self.started:
             return None
-        return blocked_reason(self.config, {u: u in self._live for u in self._all_uids()})
+        return blocked_reason(self.config, {u: u in self._live for u in self._all_uids()},
+                              self.leader() is not None)
 
     def pause(self) -> None:
         """Stop the flow: from now on messages and timers wait as pending items (step mode)."""

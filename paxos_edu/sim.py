@@ -246,7 +246,9 @@ class Simulation:
 
     def impossible(self) -> str | None:
         """Why no value can be chosen now, e.g. ``"no quorum: acceptors 2, 3 of 3 are down"``."""
-        return blocked_reason(self.config, self.alive()) if self.started else None
+        if not self.started:
+            return None
+        return blocked_reason(self.config, self.alive(), self.leader() is not None)
 
     def elected(self) -> bool:
         """True once a leader exists and every live node knows its role."""

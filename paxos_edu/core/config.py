@@ -151,11 +151,19 @@ def majority(n: int) -> int:
     return n // 2 + 1
 
 
-def blocked_reason(config: Config, alive: Mapping[int, bool]) -> str | None:
+def blocked_reason(config: Config, alive: Mapping[int, bool],
+                   elected: bool = True) -> str | None:
     """Why no value can be chosen now, or None: ``"no quorum: acceptors 2, 3 of 3 are down"``
     when a majority of acceptors is down; ``"no proposer: ..."``/``"no learner: ..."`` when
-    every one of them is.
+    every one of them is; before a leader is ``elected``, ``"election cannot finish: ..."``
+    when a node of the ring is down (the winning token must pass every node).
     """
+    ring_down = [u for u in config.ring_order if not alive.get(u, True)]
+    if not elected and ring_down:
+        nodes = ", ".join(map(str, ring_down))
+        return (f"election cannot finish: node{'s' * (len(ring_down) > 1)} {nodes} "
+                f"{'are' if len(ring_down) > 1 else 'is'} down, and the winning token "
+                "must pass every node of the ring")
     roles = config.roles(0)
     for name, uids, need in (("acceptors", roles.acceptors, majority(len(roles.acceptors))),
                              ("proposers", roles.proposers, 1),

@@ -32,6 +32,7 @@ from .style import (
     TEXT_COLOR,
     VIOLATION_COLOR,
     fmt_value,
+    line_style,
     new_axes,
     phase_color,
     phase_handles,
@@ -317,7 +318,7 @@ class PaxosView:
             color = phase_color(ev.get("phase"))
             arrow.set_positions(*self._ends(self.pos[ev["src"]], self.pos[ev["dst"]]))
             arrow.set_color(color)
-            arrow.set_linestyle("--" if dropped else "-")
+            arrow.set_linestyle("--" if dropped else line_style(ev.get("msg")))
             arrow.set_alpha(0.5 if dropped else 0.95)
             arrow.set_visible(True)
             arrow.set_gid(f"{'drop' if dropped else 'msg'}-{ev.get('id')}")

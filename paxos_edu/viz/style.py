@@ -2,9 +2,11 @@
 
 Each of Ghosh's five Paxos phases has one fixed colour from the Okabe-Ito
 palette (safe for the common colour-vision deficiencies), the same in every
-diagram; requests, role setup and election tokens get neutral greys. Okabe-Ito
-vermillion is kept for what went wrong (a dropped message's cross), and the
-Chang-Roberts red/black node colours are the protocol's own words, not a phase.
+diagram; requests, role setup and election tokens get neutral greys. A nack (a
+refusal, in phase 1.2 or 2.2) keeps its phase's colour and is drawn dotted, so it is
+never taken for the ack or accepted of the same phase. Okabe-Ito vermillion is kept
+for what went wrong (a dropped message's cross), and the Chang-Roberts red/black node
+colours are the protocol's own words, not a phase.
 """
 
 from __future__ import annotations
@@ -76,10 +78,21 @@ def node_color(color: str | None, alive: bool = True) -> str:
     return CR_BLACK if color == "black" else CR_RED
 
 
+NACK_STYLE = ":"
+"""Line style of a nack's arrow (a message that refuses)."""
+
+
+def line_style(msg: dict | None) -> str:
+    """How a message's arrow is drawn: dotted for a nack, solid for everything else."""
+    return NACK_STYLE if msg and msg.get("type") == "Nack" else "-"
+
+
 def phase_handles(phases=(*PAXOS_PHASES, "request", "setup", "election"), drop: bool = True):
-    """Legend handles: a line per phase in its colour, and the dropped-message cross."""
+    """Legend handles: a line per phase in its colour, the dotted nack, the dropped cross."""
     handles = [Line2D([], [], color=phase_color(p), lw=2.5, label=PHASE_NAMES.get(p, p))
                for p in phases]
+    handles.append(Line2D([], [], color=TEXT_COLOR, lw=2.5, ls=NACK_STYLE,
+                          label="nack (refused)"))
     if drop:
         handles.append(Line2D([], [], color=DROP_COLOR, marker="X", ls="", ms=8,
                               label="dropped"))

@@ -42,6 +42,7 @@ from .style import (
     TEXT_COLOR,
     VIOLATION_COLOR,
     fmt_value,
+    line_style,
     new_axes,
     phase_color,
     phase_handles,
@@ -293,7 +294,8 @@ class TimelineView:
                 if kind == "deliver":
                     arrow = FancyArrowPatch((xs[j], src), (xs[i], dst), arrowstyle="-|>",
                                             mutation_scale=8, color=color, lw=1.1, shrinkA=0,
-                                            shrinkB=0, zorder=2, gid=f"msg-{mid}")
+                                            shrinkB=0, zorder=2, gid=f"msg-{mid}",
+                                            linestyle=line_style(ev.get("msg")))
                     layer.add(ax.add_artist(arrow))
                     self.arrows.append(arrow)
                 else:

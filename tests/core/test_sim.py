@@ -314,3 +314,16 @@ def test_a_malformed_trace_file_names_the_line(tmp_path):
     path.write_text(good.replace('"send"', '"teleport"') + "\n")
     with pytest.raises(ValueError, match=":1: kind 'teleport'"):
         read_jsonl(path)
+
+
+def test_a_ring_node_down_before_the_election_ends_is_named_in_the_status():
+    sim = Simulation(Config(proposers=1, acceptors=3, learners=1, clients=((7, 0),)),
+                     seed=1).start()
+    sim.crash(4)  # the largest uid: its own token, the winner, dies with it
+    sim.run()
+    assert sim.leader() is None and sim.decided() == {}
+    assert sim.impossible() == ("election cannot finish: node 4 is down, and the winning "
+                                "token must pass every node of the ring")
+    sim.restart(4)  # back on the ring: its token goes round again
+    sim.run(until="decided")
+    assert sim.leader() == 4 and sim.impossible() is None and sim.decided() == {5: 7}

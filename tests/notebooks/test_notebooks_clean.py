@@ -68,7 +68,15 @@ def test_saved_with_outputs(path: Path):
         return
     assert any(c.get("outputs") for c in cells), (
         f"{path.name} is saved without outputs: execute it with "
-        "`jupyter nbconvert --to notebook --execute --inplace` before committing")
+        "`python docs/run_notebooks.py` before committing")
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_saved_without_run_timestamps(path: Path):
+    stamped = [k for k, c in enumerate(load(path)["cells"])
+               if "execution" in c.get("metadata", {})]
+    assert not stamped, (f"{path.name}: cells {stamped} keep the time they ran, which changes "
+                         "on every run; save it with `python docs/run_notebooks.py`")
 
 
 @pytest.mark.parametrize("path", ALL, ids=ids(ALL))

@@ -74,6 +74,21 @@ def test_one_arrow_per_message_in_flight_in_its_phase_colour(paxos_trace, in_fli
             assert labels[mid] == message_label(ev["msg"])
 
 
+def test_nacks_in_flight_are_dotted(paxos_trace, in_flight_at):
+    view = PaxosView(paxos_trace)
+    seen = set()
+    for at in range(len(paxos_trace)):
+        flying = in_flight_at(paxos_trace, at)
+        if not any(ev["msg"]["type"] == "Nack" for ev in flying.values()):
+            continue
+        view.update(at)
+        for mid, arrow in arrows_by_id(view.ax).items():
+            kind = flying[mid]["msg"]["type"]
+            seen.add(kind)
+            assert arrow.get_linestyle() == (":" if kind == "Nack" else "-"), (at, kind)
+    assert "Nack" in seen and len(seen) > 1
+
+
 def test_arrow_labels_at_phase_2_1(paxos_trace):
     view = PaxosView(paxos_trace)
     view.update(96)  # proposer 1 has just sent accept(220, 7) to all three acceptors

@@ -24,6 +24,18 @@ def test_one_arrow_per_delivered_message_in_its_phase_colour(paxos_trace):
         assert tuple(arrow.get_edgecolor()[:3]) == to_rgba(phase_color(delivered[mid]["phase"]))[:3]
 
 
+def test_a_nack_is_dotted_and_every_other_message_solid(paxos_trace):
+    view = TimelineView(paxos_trace)
+    delivered = {ev["id"]: ev for ev in paxos_trace if ev["kind"] == "deliver"}
+    styles = {mid: (delivered[mid]["msg"]["type"], a.get_linestyle())
+              for mid, a in ((int(a.get_gid().split("-")[1]), a) for a in view.arrows)}
+    assert {kind for kind, _ in styles.values()} >= {"Nack", "Ack", "Accepted"}
+    for kind, style in styles.values():
+        assert style == (":" if kind == "Nack" else "-"), kind
+    legend = [t.get_text() for t in view.ax.get_legend().get_texts()]
+    assert "nack (refused)" in legend
+
+
 def test_arrows_run_from_the_send_to_the_delivery(paxos_trace):
     view = TimelineView(paxos_trace)
     sends = {ev["id"]: i for i, ev in enumerate(paxos_trace) if ev["kind"] == "send"}
