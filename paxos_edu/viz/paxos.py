@@ -117,12 +117,18 @@ class PaxosView:
     """
 
     def __init__(self, trace: Sequence[dict], ax: Axes | None = None,
-                 figsize: tuple[float, float] | None = None):
+                 figsize: tuple[float, float] | None = None,
+                 layout: dict[int, str] | None = None):
         self.trace = trace
         self.replay = Replay(trace)
         self.roles = roles_of(trace)
-        self.uids = sorted(self.roles)
-        self.pos, self.columns = layered_positions(self.roles)
+        # ``layout``: the roles the nodes will have (a Config says so before the election),
+        # to place them by; names and fills follow what the trace has said so far.
+        self.layout = {**self.roles, **(layout or {})}
+        self.uids = sorted(self.layout)
+        self.roles = {u: self.roles.get(u, "consensus") for u in self.uids}
+        self._roles_seen = len(trace)
+        self.pos, self.columns = layered_positions(self.layout)
         xs = [p[0] for p in self.pos.values()] or [0.0]
         ys = [p[1] for p in self.pos.values()] or [0.0]
         xlim = (min(xs) - 1.35, max(xs) + 1.35)
@@ -154,7 +160,7 @@ class PaxosView:
         self.nodes.set_gid("paxos-nodes")
         self.nodes.set_zorder(2)
         self.labels = nx.draw_networkx_labels(
-            graph, self.pos, labels={u: node_name(u, self.roles[u]) for u in self.uids}, ax=ax,
+            graph, self.pos, labels={u: self._name(u) for u in self.uids}, ax=ax,
             font_size=9 * fs, font_weight="bold", font_color=TEXT_COLOR)
         for text in self.labels.values():
             text.set_zorder(3)
@@ -339,8 +345,26 @@ class PaxosView:
             label.set_gid(None)
         self.crosses.set_data([c[0] for c in crosses], [c[1] for c in crosses])
 
+    def _name(self, uid: int) -> str:
+        return node_name(uid, self.roles[uid])
+
+    def _follow_roles(self) -> None:
+        """Rename and refill nodes in place when a growing trace tells their roles."""
+        if len(self.trace) == self._roles_seen:
+            return
+        self._roles_seen = len(self.trace)
+        known = roles_of(self.trace)
+        roles = {u: known.get(u, "consensus") for u in self.uids}
+        if roles == self.roles:
+            return
+        self.roles = roles
+        for u, label in self.labels.items():
+            label.set_text(self._name(u))
+        self.layers[1].invalidate()
+
     def update(self, at: int | None = None, since: int | None = None) -> list:
         """Show the run just after ``trace[at]``; returns the artists that changed."""
+        self._follow_roles()
         w = self.replay.world(at, since)
         fills, edges = [], []
         for u in self.uids:

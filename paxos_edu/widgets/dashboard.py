@@ -29,7 +29,7 @@ from ..cluster import Cluster
 from ..sim import Simulation
 from ..trace import to_jsonl
 from ..viz import PaxosView, RingView, TimelineView, save_gif
-from ..viz.state import node_uids, roles_of
+from ..viz.state import node_uids
 from .controls import TimeControls
 from .faults import FaultPanel
 from .pending import PendingPanel
@@ -52,8 +52,6 @@ TIMELINE_ROOM = 0.5
 """Spare room on the space-time diagram's time axis, as a fraction of the run so far."""
 
 
-def _roles_key(events) -> tuple:
-    return tuple(sorted(roles_of(events).items()))
 
 
 def _action(fn):
@@ -126,7 +124,11 @@ class Dashboard:
         self.table = widgets.HTML()
         self.counts = widgets.HTML()
         self.diagrams = [
-            DiagramImage(PaxosView, _roles_key, dpi=dpi),
+            # Placed by the roles the configuration will give (known before the election),
+            # so the roles becoming known renames nodes in place instead of a rebuild.
+            DiagramImage(lambda ev: PaxosView(ev, layout=self._layout()),
+                         lambda ev: (tuple(sorted(self._layout().items())),
+                                     tuple(node_uids(ev))), dpi=dpi),
             # The timeline follows the growing list of events itself (new arrows only, roles
             # relabelled in place); a new node needs a taller figure. Its spare room saves
             # rescaling the time axis on every Step.
@@ -355,6 +357,9 @@ class Dashboard:
                          bool(s.partition()) if started else False)
         self.controls.show(s)
         self._draw()
+
+    def _layout(self) -> dict[int, str]:
+        return node_roles(self.session.config) if self.session is not None else {}
 
     def _draw(self) -> None:
         s = self.session

@@ -328,6 +328,23 @@ def test_the_space_time_tab_follows_the_run_in_place(dash):
     assert dash.errors == []
 
 
+def test_the_paxos_tab_names_the_roles_in_place_when_they_become_known(dash):
+    """Placed by the configuration's roles from Start; the names change, the view stays."""
+    configure(dash, 2, 3, 1)
+    dash.setup.start.click()
+    panel = dash.diagrams[TABS.index("Paxos")]
+    view = panel.view
+    names = lambda: sorted(t.get_text() for t in view.labels.values())  # noqa: E731
+    assert names() == ["C6", "C7", "N0", "N1", "N2", "N3", "N4", "N5"]
+    before = panel.widget.value
+    step_until(dash, roles_known)
+    assert panel.view is view and panel.widget.value != before
+    assert names() == ["A2", "A3", "A4", "C6", "C7", "L5", "P0", "P1"]
+    dash.controls.back.click()  # Back moves the cursor on the same view
+    assert panel.view is view
+    assert dash.errors == []
+
+
 def test_diagram_png_is_opaque_rgb_at_the_panel_dpi_and_leaves_the_figure_alone():
     from matplotlib.figure import Figure
     from PIL import Image
