@@ -311,11 +311,18 @@ class Cluster:
 
     def _client_hints(self) -> list[str]:
         decided, proposers = self.decided(), self.config.roles(0).proposers
+        snaps = self._switch.snapshots
         hints = []
         for i, (_, k) in enumerate(self.config.clients):
             uid, p = self.config.n_consensus + i, proposers[k % len(proposers)]
-            if uid not in decided and p not in self._live:
+            if uid in decided:
+                continue
+            if p not in self._live:
                 hints.append(f"client {uid}'s proposer {p} is down")
+            elif uid in self._live and snaps.get(uid, {}).get("proposer", 0) < 0 \
+                    and self.leader() is not None:
+                hints.append(f"client {uid} never got the roles (the leader sends them once; "
+                             "a lost Roles message is not sent again)")
         return hints
 
     def impossible(self) -> str | None:

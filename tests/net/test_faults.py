@@ -63,3 +63,14 @@ def test_a_node_killed_from_outside_is_recorded_as_crashed():
         assert [ev["src"] for ev in c.trace if ev["kind"] == "crash"] == [3]
         c.propose(1)
         assert c.run(timeout=10).status == "decided"
+
+
+def test_a_client_whose_roles_were_lost_is_named_in_the_timeout_status():
+    with Cluster(SMALL) as c:
+        c.start()
+        assert c.run(until="elected", timeout=10).ok
+        c.set_faults(loss=1.0, links=[(4, 5)])  # the leader's Roles to the new client
+        c.propose(7)
+        status = c.run(timeout=0.5).status
+        assert status.startswith("timeout: 0 of 1 clients decided"), status
+        assert "client 5 never got the roles" in status
