@@ -42,6 +42,8 @@ def message_label(msg: dict) -> str:
         return f"token({msg['uid']})"
     if t == "Roles":
         return "roles"
+    if t == "AskRoles":
+        return "roles?"
     if t == "Timer":
         return f"timer {msg.get('name', '')}".strip()
     return str(t or "?").lower()

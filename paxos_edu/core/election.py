@@ -46,6 +46,8 @@ class Election:
     leader: int = -1
     """The leader's uid once this process knows it, else -1."""
     tokens_seen: int = 0
+    largest: int = -1
+    """The largest uid among the tokens this process has seen: the leader, once it has won."""
 
     def start(self) -> list[Effect]:
         """Election: send my own token to my successor."""
@@ -54,6 +56,7 @@ class Election:
     def receive_token(self, token: Token) -> tuple[str, list[Effect]]:
         """Election: act on token(j) by the table; returns the action taken and the effects."""
         self.tokens_seen += 1
+        self.largest = max(self.largest, token.uid)
         action, self.color = TRANSITIONS[(self.color, compare(token.uid, self.uid))]
         if action == "forward":
             return action, [Send(self.successor, token)]

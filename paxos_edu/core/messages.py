@@ -77,6 +77,16 @@ class Roles(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class AskRoles(Message):
+    """setup, again: a node with no role that sees Paxos traffic asks the leader for the roles.
+
+    The traffic shows that roles were given out; the node's Roles message was lost.
+    """
+
+    phase: ClassVar[str] = "setup"
+
+
+@dataclass(frozen=True, slots=True)
 class Request(Message):
     """A client asks its proposer to get value ``v`` chosen."""
 
@@ -168,7 +178,7 @@ class Timer(Message):
 
 WIRE_KINDS: dict[str, type[Message]] = {
     cls.__name__: cls
-    for cls in (Token, Roles, Request, Proposal, Ack, Nack, Accept, Accepted, Decided)
+    for cls in (Token, Roles, AskRoles, Request, Proposal, Ack, Nack, Accept, Accepted, Decided)
 }
 """Message classes that may travel in a datagram, by type name."""
 

@@ -16,7 +16,7 @@ from .codec import message_from_dict
 from .config import Config
 from .effects import Effect, Persist, Send
 from .election import Election
-from .messages import Message, Roles, Token, Value
+from .messages import AskRoles, Message, Roles, Token, Value
 from .paxos import ROLE_CLASSES
 
 
@@ -62,8 +62,10 @@ class Node:
             return self.receive_token(msg)
         if isinstance(msg, Roles):
             return self.receive_roles(src, msg)
+        if isinstance(msg, AskRoles):
+            return self.receive_ask_roles(src, msg)
         if self.role is None:
-            return []  # Paxos traffic before my role is known cannot be meant for me
+            return self._ask_for_roles()  # the traffic itself is lost on me: no role to act
         handler = getattr(self.role, handler_name(msg), None)
         return self._persisting(handler(src, msg)) if handler else []
 
@@ -97,6 +99,16 @@ class Node:
             return []
         self.election.leader = msg.leader
         return self._assign(msg)
+
+    def receive_ask_roles(self, src: int, msg: AskRoles) -> list[Effect]:
+        """setup, again: the leader sends the roles once more to a node that lost them."""
+        return [Send(src, self.roles)] if self.election.is_leader and self.roles else []
+
+    def _ask_for_roles(self) -> list[Effect]:
+        # The leader is the largest token I relayed (the winner's went round the whole ring);
+        # a node that was down during the election may not know it, and then cannot ask.
+        leader = self.election.largest
+        return [Send(leader, AskRoles())] if leader >= 0 and leader != self.uid else []
 
     def _assign(self, roles: Roles) -> list[Effect]:
         self.roles = roles
