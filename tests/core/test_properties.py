@@ -3,7 +3,8 @@
 A schedule (tests/core/faults.py) mixes random delivery order, drops, duplicates,
 delays, timers firing early, crashes and restarts (of any proposer or learner and
 of at most a minority of acceptors), and partitions that later heal. Election and
-role assignment run first over reliable links (see the xfail test at the end).
+role assignment run first over reliable links: a lost Roles message is recovered only
+for consensus nodes (see the test at the end), and a client cannot ask anyone.
 """
 
 from __future__ import annotations
