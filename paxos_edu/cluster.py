@@ -39,7 +39,7 @@ from typing import Any
 from .core.codec import key_from_passphrase, new_key
 from .core.config import Config, blocked_reason
 from .core.invariants import Violation
-from .core.messages import Value
+from .core.messages import PHASES, Value
 from .net.nodes import Nodes
 from .net.process import ProcessSet
 from .net.spec import config_to_dict, impl_to_spec
@@ -406,19 +406,28 @@ class Cluster:
 
     def set_faults(self, loss: float = 0.0, duplicate: float = 0.0,
                    delay: float | tuple[float, float] = 0.0,
-                   links: Iterable[tuple[int, int]] | None = None) -> None:
+                   links: Iterable[tuple[int, int]] | None = None,
+                   phases: Iterable[str] | None = None) -> None:
         """Run-mode faults, seeded by ``seed``: loss and duplication probabilities, delay in ms.
 
         ``delay`` is a fixed number of ms or a ``(low, high)`` range; ``links`` limits the
-        faults to those ``(src, dst)`` pairs (default: every link).
+        faults to those ``(src, dst)`` pairs (default: every link), ``phases`` to the
+        messages of those phases, e.g. ``PAXOS_PHASES`` to spare the election (default:
+        every message).
         """
+        if phases is not None:
+            phases = frozenset(phases)
+            unknown = sorted(phases - set(PHASES))
+            if unknown:
+                raise ValueError(f"phases: {', '.join(map(repr, unknown))} is not a phase "
+                                 f"(phases: {', '.join(PHASES)})")
         for name, p in (("loss", loss), ("duplicate", duplicate)):
             if not 0 <= p <= 1:
                 raise ValueError(f"{name}={p!r}: must be a probability from 0 to 1")
         lo, hi = (delay, delay) if isinstance(delay, (int, float)) else delay
         if not 0 <= lo <= hi:
             raise ValueError(f"delay={delay!r}: must be ms >= 0 or (low, high) with low <= high")
-        spec = LinkFaults(loss, duplicate, (float(lo), float(hi)))
+        spec = LinkFaults(loss, duplicate, (float(lo), float(hi)), phases)
         with self._switch.cond:
             for link in (None,) if links is None else links:
                 self._switch.faults[None if link is None else tuple(link)] = spec

@@ -28,13 +28,13 @@ Value = int | str
 PHASES = ("election", "setup", "request", "1.1", "1.2", "2.1", "2.2", "3")
 """Every phase a message can belong to, in protocol order."""
 
+PAXOS_PHASES = ("1.1", "1.2", "2.1", "2.2", "3")
+"""Ghosh's five Paxos phases."""
+
+
 @cache
 def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
-
-
-PAXOS_PHASES = ("1.1", "1.2", "2.1", "2.2", "3")
-"""Ghosh's five Paxos phases."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,11 +71,17 @@ class Peer:
 
 @dataclass(frozen=True)
 class LinkFaults:
-    """Run-mode faults on a link: loss and duplication probabilities, delay range in ms."""
+    """Run-mode faults on a link: loss and duplication probabilities, delay range in ms,
+    for the messages of ``phases`` (None: of every phase)."""
 
     loss: float = 0.0
     duplicate: float = 0.0
     delay: tuple[float, float] = (0.0, 0.0)
+    phases: frozenset[str] | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.loss or self.duplicate or self.delay[1] > 0)
 
 
 class Switch:
@@ -332,11 +338,13 @@ class Switch:
     def direct_ok(self) -> bool:
         """Whether nodes may use peer links: no partition and no link faults to apply."""
         with self.cond:
-            return self.groups is None and all(f == LinkFaults() for f in self.faults.values())
+            return self.groups is None and not any(f.active for f in self.faults.values())
 
     def _route(self, item: Pending, env: Envelope) -> None:
         """Run mode: apply the link's faults, then forward (or hold a delayed copy)."""
         f = self.faults.get((item.src, item.dst), self.faults.get(None, LinkFaults()))
+        if f.phases is not None and item.msg.phase not in f.phases:
+            f = LinkFaults()
         if f.loss and self.rng.random() < f.loss:
             self.emit("drop", item.src, item.dst, item.msg, id=item.id, reason="lost")
             return

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 
+import pytest
+
 from paxos_edu import Config
 from paxos_edu.cluster import Cluster
 
@@ -74,3 +76,19 @@ def test_a_client_whose_roles_were_lost_is_named_in_the_timeout_status():
         status = c.run(timeout=0.5).status
         assert status.startswith("timeout: 0 of 1 clients decided"), status
         assert "client 5 never got the roles" in status
+
+
+def test_faults_can_spare_all_but_some_phases():
+    with Cluster(SMALL, seed=2) as c:
+        c.start()
+        assert c.run(until="elected", timeout=10).ok
+        c.set_faults(loss=1.0, phases=["1.1"])  # every proposal lost, nothing else
+        c.propose(7)
+        assert c.run(timeout=0.5).status.startswith("timeout")
+        lost = [ev for ev in c.trace if ev["kind"] == "drop" and ev.get("reason") == "lost"]
+        assert lost and {ev["msg"]["type"] for ev in lost} == {"Proposal"}
+        assert any(ev["kind"] == "deliver" and ev["msg"]["type"] == "Request" for ev in c.trace)
+        c.set_faults()
+        assert c.run(timeout=10).status == "decided"
+        with pytest.raises(ValueError, match="'2.3' is not a phase"):
+            c.set_faults(loss=0.5, phases=["1.1", "2.3"])
