@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from process_watch import wait_gone
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -93,19 +94,25 @@ def _marked(tag: str) -> list[int]:
 
 def _reap(tag: str, what: str, grace: float = 15.0) -> None:
     """Wait for every process marked ``tag`` to end; kill (by pid) and report any that linger."""
-    deadline = time.monotonic() + grace
-    while (left := _marked(tag)) and time.monotonic() < deadline:
-        time.sleep(0.1)  # polling with a deadline, not synchronisation
+    left = _wait_unmarked(tag, grace)
     if not left:
         return
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     warnings.warn(f"{what} left processes behind after stopping; killed {left}", stacklevel=2)
-    deadline = time.monotonic() + 5
-    while (still := _marked(tag)) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    still = _wait_unmarked(tag, 5)
     assert not still, f"{what}: processes {still} survive SIGKILL"
+
+
+def _wait_unmarked(tag: str, timeout: float) -> list[int]:
+    """Wait up to ``timeout`` s for every process marked ``tag`` to end; those left."""
+    deadline = time.monotonic() + timeout
+    left = _marked(tag)
+    while left and time.monotonic() < deadline:
+        wait_gone(left, deadline - time.monotonic())
+        left = _marked(tag)  # and any started meanwhile
+    return left
 
 
 def _free_port() -> int:

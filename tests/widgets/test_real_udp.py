@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gc
-import os
 import time
 import weakref
+
+from process_watch import wait_gone
 
 from paxos_edu import Cluster, Simulation
 from paxos_edu.widgets import REAL, SIMULATED, Dashboard, ElectionWidget
@@ -17,16 +18,7 @@ from .test_dashboard import rows
 
 def running(pids) -> list[int]:
     """The pids still running now (a zombie awaiting its reaper counts as gone); no waiting."""
-    alive = []
-    for pid in pids:
-        try:
-            os.kill(pid, 0)
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
-                    alive.append(pid)
-        except (ProcessLookupError, FileNotFoundError):
-            pass
-    return alive
+    return wait_gone(pids, 0)
 
 
 def test_real_udp_start_step_crash_back_fork_run():
