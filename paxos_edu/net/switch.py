@@ -257,15 +257,17 @@ class Switch:
             for uid in list(self.held):
                 queue = self.held[uid]
                 overdue = time.monotonic() - self._held_since[uid] >= HOLD_MAX
+                released = 0
                 while queue and (overdue or self._recorded(queue[0][2])):
                     seq, act, _ = queue.popleft()
                     act()
                     self.peers[uid].processed = seq
-                    progress = True
-                if queue:
-                    self._held_since[uid] = min(self._held_since[uid], time.monotonic())
-                else:
+                    released += 1
+                if not queue:
                     del self.held[uid], self._held_since[uid]
+                elif released:
+                    self._held_since[uid] = time.monotonic()  # a new head: its own wait
+                progress = progress or bool(released)
 
     def _on_batch(self, uid: int, ctl: dict) -> None:
         """A node's reports about one input, in the order it made them."""
