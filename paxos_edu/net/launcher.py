@@ -44,11 +44,9 @@ GRACE = 2.0
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if "--self-check" in argv:
-        print(json.dumps(sorted(sys.modules)))
+    opts = node_main.options(argv)
+    if opts is None:
         return 0
-    opts = dict(zip(argv[::2], argv[1::2], strict=False))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Jupyter's "interrupt" is not for us
     # SIGTERM (the parent-death signal, perhaps more than once) only wakes serve() up:
     # an exception raised by a handler could cut the clean-up below short.

@@ -27,12 +27,22 @@ from .endpoint import NodeEndpoint
 PR_SET_PDEATHSIG = 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def options(argv: list[str] | None) -> dict[str, str] | None:
+    """``--name value`` pairs of a node's (or the launcher's) command line.
+
+    None after ``--self-check``, which prints the modules loaded so far, as JSON.
+    """
     argv = sys.argv[1:] if argv is None else argv
     if "--self-check" in argv:
         print(json.dumps(sorted(sys.modules)))
+        return None
+    return dict(zip(argv[::2], argv[1::2], strict=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = options(argv)
+    if opts is None:
         return 0
-    opts = dict(zip(argv[::2], argv[1::2], strict=False))
     uid, parent = int(opts.get("--uid", -1)), int(opts.get("--parent", 0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent)
