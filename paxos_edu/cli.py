@@ -151,8 +151,9 @@ def cmd_elect(args) -> int:
         from .sim import Simulation
 
         sim = Simulation(cfg, seed=args.seed).start()
-        while sim.leader() is None and sim.pending():
-            sim.deliver(sim.pending()[0].id)  # FIFO links: the oldest message first
+        while sim.leader() is None and (messages := [p for p in sim.pending()
+                                                     if p.kind == "Message"]):
+            sim.deliver(messages[0].id)  # FIFO links: the oldest message first
         trace, leader = sim.trace, sim.leader()
     else:
         from .cluster import Cluster

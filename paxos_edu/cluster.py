@@ -44,7 +44,7 @@ from .net.nodes import Nodes
 from .net.process import ProcessSet
 from .net.spec import config_to_dict, impl_to_spec
 from .net.switch import LinkFaults, Switch
-from .sim import Pending
+from .sim import Pending, pending_order
 
 MODES = ("run", "step")
 
@@ -149,7 +149,7 @@ class Cluster:
             self._spawn(uid)
         self._nodes.wait_hello(uids)
         self._relink()
-        for uid in self.config.ring_order:
+        for uid in (*self.config.ring_order, *self.config.client_uids):
             self._command(uid, "start")
         if self.mode == "run":
             self.wait_for(Cluster.elected, timeout)
@@ -169,13 +169,14 @@ class Cluster:
             for other in list(self._live):
                 if other != uid:
                     self._command(other, "add_client", client=uid, config=config)
+            self._command(uid, "start")
         return uid
 
     # -- the network ---------------------------------------------------------------------------
     def pending(self) -> list[Pending]:
-        """Messages held at the switch and the nodes' timers, oldest first."""
+        """Messages held at the switch, oldest first, then the nodes' timers, soonest first."""
         with self._switch.cond:
-            return list(self._switch.pending.values())
+            return pending_order(self._switch.pending.values())
 
     def deliver(self, mid: int) -> Pending:
         """Deliver message ``mid`` (or fire timer ``mid``); step mode waits till it is handled."""
@@ -319,10 +320,11 @@ class Cluster:
                 continue
             if p not in self._live:
                 hints.append(f"client {uid}'s proposer {p} is down")
-            elif uid in self._live and snaps.get(uid, {}).get("proposer", 0) < 0 \
-                    and self.leader() is not None:
-                hints.append(f"client {uid} never got the roles (the leader sends them once; "
-                             "a lost Roles message is not sent again)")
+            elif uid in self._live and snaps.get(uid, {}).get("proposer", 0) < 0:
+                leader = self.config.n_consensus - 1
+                hints.append(f"client {uid} has no roles yet: the leader, node {leader}, is down"
+                             if leader not in self._live else
+                             f"client {uid} has no roles yet (it keeps asking node {leader})")
         return hints
 
     def impossible(self) -> str | None:
@@ -413,7 +415,8 @@ class Cluster:
         ``delay`` is a fixed number of ms or a ``(low, high)`` range; ``links`` limits the
         faults to those ``(src, dst)`` pairs (default: every link), ``phases`` to the
         messages of those phases, e.g. ``PAXOS_PHASES`` to spare the election (default:
-        every message).
+        every message). A call replaces the faults of the links it names; without ``links``,
+        of every link (so ``set_faults()`` ends every fault).
         """
         if phases is not None:
             phases = frozenset(phases)
@@ -429,6 +432,8 @@ class Cluster:
             raise ValueError(f"delay={delay!r}: must be ms >= 0 or (low, high) with low <= high")
         spec = LinkFaults(loss, duplicate, (float(lo), float(hi)), phases)
         with self._switch.cond:
+            if links is None:
+                self._switch.faults.clear()
             for link in (None,) if links is None else links:
                 self._switch.faults[None if link is None else tuple(link)] = spec
         self._relink()

@@ -51,6 +51,11 @@ class Pending:
         return f"#{self.id} {self.src}->{self.dst} [{self.phase}] {self.msg}"
 
 
+def pending_order(items: Iterable[Pending]) -> list[Pending]:
+    """Messages by id (oldest first), then timers by deadline: how both drivers list pending items."""
+    return sorted(items, key=lambda p: (p.kind == "Timer", p.due if p.kind == "Timer" else 0, p.id))
+
+
 class Simulation:
     """Run a configuration in-process, deterministically, with every fault at hand.
 
@@ -88,7 +93,7 @@ class Simulation:
         for uid in uids:
             self._nodes[uid] = self._make(uid)
             self._record_state(uid)
-        for uid in self.config.ring_order:
+        for uid in (*self.config.ring_order, *self.config.client_uids):
             self._perform(uid, self._nodes[uid].start())
         return self
 
@@ -105,6 +110,7 @@ class Simulation:
             for other in list(self._nodes):
                 if other != uid:
                     self._perform(other, self._nodes[other].add_client(uid))
+            self._perform(uid, self._nodes[uid].start())
         return uid
 
     def _make(self, uid: int, storage: dict | None = None):
@@ -113,8 +119,8 @@ class Simulation:
 
     # -- the network -------------------------------------------------------------------
     def pending(self) -> list[Pending]:
-        """Messages in flight and timers, oldest first."""
-        return list(self._pending.values())
+        """Messages in flight, oldest first, then timers, soonest first (``pending()[0]`` is FIFO)."""
+        return pending_order(self._pending.values())
 
     def deliver(self, mid: int) -> Pending:
         """Deliver message ``mid`` (or fire timer ``mid``) now."""

@@ -9,6 +9,15 @@ the ring, n(n+1)/2 when they descend, and n*H_n on average over random rings.
 
 The transitions are data (``TRANSITIONS``) so that docs and diagrams can be
 drawn from the same table the code runs.
+
+One addition for lossy links (Chang-Roberts assumes reliable ones): a process
+that does not yet know the roles re-sends its own token (``resend``), after
+``resend_delay(k)`` ms for the k-th time, doubling up to ``MAX_BACKOFF`` times the
+first wait. The table makes the repeats harmless: red processes drop smaller
+tokens, black ones relay, so only the largest uid's token can complete the
+ring, and it does once every process is up and a copy gets all the way round.
+A repeated token that reaches the leader tells it that its sender has no roles
+(the node answers it with them, see ``core.node``).
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from .effects import Effect, Send
 from .messages import Token
 
 RED, BLACK = "red", "black"
+MAX_BACKOFF = 8
+"""The re-send wait doubles up to this many times the first one (a loaded machine is not flooded)."""
 
 TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
     # (colour, how j compares to my uid) -> (action, new colour)
@@ -48,9 +59,16 @@ class Election:
     tokens_seen: int = 0
     largest: int = -1
     """The largest uid among the tokens this process has seen: the leader, once it has won."""
+    resends: int = 0
+    """How many times this process re-sent its own token (none on reliable links)."""
 
     def start(self) -> list[Effect]:
         """Election: send my own token to my successor."""
+        return [Send(self.successor, Token(self.uid))]
+
+    def resend(self) -> list[Effect]:
+        """Election, again (lossy links): re-send my own token; the table makes repeats harmless."""
+        self.resends += 1
         return [Send(self.successor, Token(self.uid))]
 
     def receive_token(self, token: Token) -> tuple[str, list[Effect]]:
@@ -69,3 +87,8 @@ class Election:
     @property
     def is_leader(self) -> bool:
         return self.leader == self.uid
+
+
+def resend_delay(first: float, resends: int) -> float:
+    """How long to wait before the next re-send, after ``resends`` of them: doubling, capped."""
+    return first * min(2 ** resends, MAX_BACKOFF)

@@ -4,6 +4,20 @@ Drivers talk to a node through five methods, each returning effects:
 ``start()``, ``handle(src, msg)``, ``fire(timer_name)``, ``add_client(uid)``
 and, for the diagrams, ``snapshot()``. A node rebuilt from its stable storage
 (``Node(..., storage=...)``) resumes as it was, minus what was never persisted.
+
+Chang-Roberts and the leader's one broadcast of the roles assume reliable
+links. On lossy ones three rules, all here as timers and handlers, make every
+lost message harmless once messages get through again:
+
+1. election, again: a consensus node that does not know the roles re-sends its
+   own token every so often (timer ``"election"``, waits doubling from
+   ``config.resend``), so a lost token, even the winning one, is sent again;
+2. setup, again: the leader answers a token from another node (only a node
+   without roles re-sends one after the election) and an ``AskRoles`` with the
+   roles; a node without roles that receives Paxos traffic asks for them;
+3. a client that does not know the roles asks the leader for them (timer
+   ``"roles"``). Chang-Roberts elects the largest uid, and consensus uids are
+   0..N-1, so the client knows whom to ask: node N-1.
 """
 
 from __future__ import annotations
@@ -14,10 +28,15 @@ from typing import Any
 
 from .codec import message_from_dict
 from .config import Config
-from .effects import Effect, Persist, Send
-from .election import Election
+from .effects import CancelTimer, Effect, Persist, Send, SetTimer
+from .election import Election, resend_delay
 from .messages import AskRoles, Message, Roles, Token, Value
 from .paxos import ROLE_CLASSES
+
+ELECTION_TIMER = "election"
+"""A consensus node's timer for re-sending its token until it knows the roles."""
+ROLES_TIMER = "roles"
+"""A client's timer for asking the leader for the roles until it has them."""
 
 
 def handler_name(msg: Message) -> str:
@@ -53,8 +72,10 @@ class Node:
 
     # -- driver interface ------------------------------------------------------
     def start(self) -> list[Effect]:
-        """Begin the election (a restarted node that knows its role does nothing)."""
-        return [] if self.roles else self.election.start()
+        """Begin the election and its re-send timer (a restarted node that knows its role waits)."""
+        if self.roles:
+            return []
+        return [*self.election.start(), SetTimer(ELECTION_TIMER, self.config.resend)]
 
     def handle(self, src: int, msg: Message) -> list[Effect]:
         """Dispatch ``msg`` from ``src`` to the handler for its kind; unknown kinds are ignored."""
@@ -71,7 +92,16 @@ class Node:
 
     def fire(self, name: str) -> list[Effect]:
         """A timer this node set has expired."""
+        if name == ELECTION_TIMER:
+            return self.on_election_timer()
         return self._persisting(self.role.on_timer(name)) if self.role else []
+
+    def on_election_timer(self) -> list[Effect]:
+        """election, again: still no roles, so a token or my Roles was lost; re-send my token."""
+        if self.roles is not None:
+            return []
+        delay = resend_delay(self.config.resend, self.election.resends + 1)
+        return [*self.election.resend(), SetTimer(ELECTION_TIMER, delay)]
 
     def add_client(self, uid: int) -> list[Effect]:
         """A client joined after the election: the leader tells it the roles, learners note it."""
@@ -85,23 +115,30 @@ class Node:
 
     # -- election and setup ----------------------------------------------------
     def receive_token(self, msg: Token) -> list[Effect]:
-        """Election: Chang-Roberts; the winner assigns roles and tells everyone (setup)."""
+        """Election: Chang-Roberts; the winner assigns roles and tells everyone (setup).
+
+        setup, again: a leader that gets another node's token answers it with the roles.
+        """
         action, effects = self.election.receive_token(msg)
-        if action != "win":
-            return effects
-        roles = self.config.roles(self.uid)
-        everyone = [u for u in range(self.config.n_consensus) if u != self.uid] + list(roles.clients)
-        return [*self._assign(roles), *(Send(u, roles) for u in everyone)]
+        if action == "win":
+            roles = self.config.roles(self.uid)
+            everyone = [u for u in range(self.config.n_consensus) if u != self.uid]
+            return [*self._assign(roles), CancelTimer(ELECTION_TIMER),
+                    *(Send(u, roles) for u in [*everyone, *roles.clients])]
+        if self.election.is_leader and self.roles and msg.uid != self.uid \
+                and 0 <= msg.uid < self.config.n_consensus:
+            return [*effects, Send(msg.uid, self.roles)]
+        return effects
 
     def receive_roles(self, src: int, msg: Roles) -> list[Effect]:
         """setup: take the role the leader gave me (a repeated Roles changes nothing)."""
         if self.roles is not None:
             return []
         self.election.leader = msg.leader
-        return self._assign(msg)
+        return [*self._assign(msg), CancelTimer(ELECTION_TIMER)]
 
     def receive_ask_roles(self, src: int, msg: AskRoles) -> list[Effect]:
-        """setup, again: the leader sends the roles once more to a node that lost them."""
+        """setup, again: the leader sends the roles once more to a node or client that lacks them."""
         return [Send(src, self.roles)] if self.election.is_leader and self.roles else []
 
     def _ask_for_roles(self) -> list[Effect]:
@@ -137,7 +174,7 @@ class Node:
         return {"uid": self.uid, "kind": self.kind,
                 "role": self.role.role if self.role else None,
                 "color": self.election.color, "leader": self.election.leader,
-                "tokens_seen": self.election.tokens_seen,
+                "tokens_seen": self.election.tokens_seen, "resends": self.election.resends,
                 **(self.role.snapshot() if self.role else {})}
 
 
@@ -154,13 +191,23 @@ class ClientNode:
         self.impl = {**ROLE_CLASSES, **(impl or {})}
         self.role = self.impl["client"](uid, value, proposer_index, config.resend)
         self.roles: Roles | None = None
+        self.asks = 0
+        """How many times this client asked the leader for the roles."""
         storage = storage or {}
         if storage.get("roles"):
             self.roles = message_from_dict(storage["roles"])
 
+    @property
+    def leader(self) -> int:
+        """Whom to ask for the roles: Chang-Roberts elects the largest uid, N-1."""
+        return self.config.n_consensus - 1
+
     def start(self) -> list[Effect]:
-        """A client that already knows the roles (restarted) asks at once; else it waits."""
-        return self._roles(self.roles) if self.roles else []
+        """A client that knows the roles (restarted) asks its proposer at once; else it waits
+        for them, asking the leader every so often (timer ``"roles"``)."""
+        if self.roles:
+            return self._roles(self.roles)
+        return [SetTimer(ROLES_TIMER, self.config.resend)]
 
     def handle(self, src: int, msg: Message) -> list[Effect]:
         if isinstance(msg, Roles):
@@ -172,10 +219,21 @@ class ClientNode:
 
     def _roles(self, msg: Roles) -> list[Effect]:
         self.roles = msg
-        return [Persist({"roles": msg.to_dict(), "paxos": {}}), *self.role.receive_roles(-1, msg)]
+        return [Persist({"roles": msg.to_dict(), "paxos": {}}), CancelTimer(ROLES_TIMER),
+                *self.role.receive_roles(-1, msg)]
 
     def fire(self, name: str) -> list[Effect]:
+        if name == ROLES_TIMER:
+            return self.ask_for_roles()
         return self.role.on_timer(name)
+
+    def ask_for_roles(self) -> list[Effect]:
+        """setup, again: no roles yet (the leader's Roles was lost, or is still to come): ask it."""
+        if self.roles is not None:
+            return []
+        self.asks += 1
+        return [Send(self.leader, AskRoles()),
+                SetTimer(ROLES_TIMER, resend_delay(self.config.resend, self.asks))]
 
     def add_client(self, uid: int) -> list[Effect]:
         return []
@@ -184,7 +242,8 @@ class ClientNode:
         return {"roles": self.roles.to_dict() if self.roles else None, "paxos": {}}
 
     def snapshot(self) -> dict[str, Any]:
-        return {"uid": self.uid, "kind": self.kind, "role": "client", **self.role.snapshot()}
+        return {"uid": self.uid, "kind": self.kind, "role": "client", "asks": self.asks,
+                **self.role.snapshot()}
 
 
 def make_node(uid: int, config: Config, rng: random.Random | None = None,

@@ -21,24 +21,11 @@ one-machine, controller-driven way). The node
 
 A robust start
 --------------
-Chang-Roberts assumes every node is up and every link reliable, but machines start in
-any order and a datagram sent to a port nobody listens on yet is lost. Three rules in
-this driver repair that; the core is unchanged, and its rules make the repeats harmless:
-
-1. Until it knows its role, a consensus node re-sends its own ``Token`` to its ring
-   successor every ``RETRY`` s (200 ms). Red nodes drop smaller tokens and turn black on
-   larger ones, black nodes relay, and a leader ignores its own token coming round
-   again: only the largest uid's token can complete the ring, and it does once every
-   node is up, whatever the start order and whichever tokens were lost.
-2. After the election every other node is black, so a re-sent ``Token(j)`` reaches the
-   leader, which answers by sending ``Roles`` to ``j`` again (a node that knows its
-   roles ignores a repeated ``Roles``). A node that missed the broadcast has it within
-   about one ``RETRY``.
-3. A client that has no roles yet sends its ``Request`` every ``RETRY`` s to the node
-   Chang-Roberts elects: uids are ``0..N-1``, so always ``N-1``, which is always a
-   learner (its core ignores a ``Request``). The leader's driver answers a client's
-   ``Request`` with the ``Roles``. From then on the core's own retries do the rest: the
-   client re-asks its proposer every ``resend`` ms until a learner's ``Decided`` arrives.
+Machines start in any order, and a datagram sent to a port nobody listens on yet is
+lost. The core's own recovery rules (``paxos_edu.core.node``: a node without roles
+re-sends its token, the leader answers a token or an ``AskRoles`` with the roles, a
+client asks node N-1 for them) repair that here exactly as in the simulator and in
+``Cluster``: this driver only performs the timers they set, on its asyncio loop.
 
 Output: one line per event worth seeing (listening, leader and role, a proposer's
 phase 1.1, an acceptor's accepted proposal, a learner's decision, the first bad datagram
@@ -73,7 +60,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.codec import BadMessage, Envelope, decode, encode, key_from_passphrase, message_from_dict
 from ..core.config import Config, Value
 from ..core.effects import CancelTimer, Decide, Effect, Persist, Send, SetTimer
-from ..core.messages import Message, Request, Roles, Token
+from ..core.messages import Message, Roles, Token
 from ..core.node import ClientNode, Node, make_node
 from . import storage
 from .control import reason_category
@@ -81,8 +68,6 @@ from .control import reason_category
 if TYPE_CHECKING:  # the hosts parser lives outside core/net; nodes only use its fields
     from ..hosts import Hosts
 
-RETRY = 0.2
-"""Seconds between re-sent Tokens (and a client's requests for the roles) until roles are known."""
 REPLAY_WINDOW = 4096
 """How far below a sender's highest counter a late (reordered) datagram is still accepted."""
 PLACEHOLDER: tuple[Value, int] = (0, 0)
@@ -182,12 +167,10 @@ class DirectNode(asyncio.DatagramProtocol):
         self.consensus = isinstance(self.node, Node)
         self.predecessor = (config.ring_order[config.ring_order.index(uid) - 1]
                             if self.consensus else -1)
-        self.leader_uid = max(range(config.n_consensus))  # Chang-Roberts elects the largest uid
         self.transport: asyncio.DatagramTransport | None = None
         self.out_seq = time.time_ns() // 1000  # above anything my previous run sent
         self.seen: dict[int, tuple[int, set[int]]] = {}
         self.timers: dict[str, asyncio.TimerHandle] = {}
-        self.nudger: asyncio.TimerHandle | None = None
         self.bad: Counter = Counter()
         self.decided: Value | None = None
         self.has_decided = False
@@ -198,28 +181,11 @@ class DirectNode(asyncio.DatagramProtocol):
         self.transport = transport
 
     def begin(self) -> None:
-        """Start the protocol (the election, or asking for the roles) and the re-send rule."""
+        """Start the protocol: the election and its re-send timer, or a client's wait for roles."""
         resumed = self.node.roles is not None
         self.step(self.node.start)
         if resumed:
             self.out(self.roles_line() + " (from stable storage)")
-        if self.node.roles is None:
-            if not self.consensus:
-                self.nudge_now()
-            self.nudger = self.loop.call_later(RETRY, self.nudge)
-
-    def nudge_now(self) -> None:
-        if self.consensus:
-            self.send(self.node.config.successor(self.uid), Token(self.uid))  # rule 1
-        else:
-            self.send(self.leader_uid, Request(self.node.role.value))  # rule 3
-
-    def nudge(self) -> None:
-        """Until my roles are known: re-send my Token (consensus) or ask the leader (client)."""
-        self.nudger = None
-        if self.node.roles is None and not self.stop_reason:
-            self.nudge_now()
-            self.nudger = self.loop.call_later(RETRY, self.nudge)
 
     def stop(self, reason: str) -> None:
         if not self.stop_reason:
@@ -227,9 +193,8 @@ class DirectNode(asyncio.DatagramProtocol):
             self.loop.stop()
 
     def close(self) -> None:
-        for handle in [*self.timers.values(), self.nudger]:
-            if handle is not None:
-                handle.cancel()
+        for handle in self.timers.values():
+            handle.cancel()
         self.timers.clear()
         if self.transport is not None:
             self.transport.close()
@@ -256,7 +221,6 @@ class DirectNode(asyncio.DatagramProtocol):
         if isinstance(env.msg, Roles) and env.src >= self.config.n_consensus:
             return self.drop("roles not from a consensus node", sender)
         self.step(lambda: self.node.handle(env.src, env.msg))
-        self.answer(env.src, env.msg)
 
     def fresh(self, src: int, seq: int) -> bool:
         """Have I not seen ``seq`` from ``src`` (allowing reordering within a window)?"""
@@ -269,16 +233,6 @@ class DirectNode(asyncio.DatagramProtocol):
             window = {s for s in window if s > high - REPLAY_WINDOW}
         self.seen[src] = (high, window)
         return True
-
-    def answer(self, src: int, msg: Message) -> None:
-        """Rule 2 and 3: as the leader, give the roles to whoever shows it has none."""
-        node = self.node
-        if not self.consensus or node.roles is None or not node.election.is_leader:
-            return
-        if isinstance(msg, Token) and msg.uid != self.uid and msg.uid < self.config.n_consensus:
-            self.send(msg.uid, node.roles)
-        elif isinstance(msg, Request) and src >= self.config.n_consensus:
-            self.send(src, node.roles)
 
     def drop(self, reason: str, sender: tuple[str, int]) -> None:
         if not self.bad[reason]:

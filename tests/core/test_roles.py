@@ -294,7 +294,7 @@ def test_a_node_persists_its_roles_and_resumes_from_storage():
     cfg = Config()
     node = Node(1, cfg)
     effects = node.handle(4, cfg.roles(4))
-    assert effects == [Persist(node.storage())]
+    assert effects == [Persist(node.storage()), CancelTimer("election")]  # roles on disk first
     node.handle(0, Proposal(5, 1))
     restarted = Node(1, cfg, storage=node.storage())
     assert restarted.role.role == "acceptor" and restarted.role.promised == 5

@@ -40,7 +40,7 @@ from pathlib import Path
 import pytest
 
 from paxos_edu.core.codec import BadMessage, Envelope, decode, encode, key_from_passphrase
-from paxos_edu.core.messages import Decided, Request, Roles, Token
+from paxos_edu.core.messages import AskRoles, Decided, Request, Roles, Token
 from paxos_edu.hosts import read_hosts
 from paxos_edu.net.direct import DirectNode, node_config, peer_addresses
 
@@ -501,8 +501,8 @@ def test_the_leader_gives_the_roles_to_whoever_shows_it_has_none(tmp_path):
         assert json.loads((tmp_path / "node-4.json").read_text())["roles"]["leader"] == 4
         # Node 1 missed them and keeps re-sending its token, which black nodes relay to me.
         assert receive(3, Token(1), 2) == [(1, roles)]
-        # A client without roles sends its request to me: it gets the roles too.
-        assert receive(5, Request(210), 1) == [(5, roles)]
+        # A client without roles asks me for them: it gets them too.
+        assert receive(5, AskRoles(), 1) == [(5, roles)]
         # A replayed datagram and a token that skipped the ring are dropped, not answered.
         assert receive(3, Token(1), 2) == []
         assert receive(2, Token(1), 3) == []

@@ -67,15 +67,19 @@ def test_a_node_killed_from_outside_is_recorded_as_crashed():
         assert c.run(timeout=10).status == "decided"
 
 
-def test_a_client_whose_roles_were_lost_is_named_in_the_timeout_status():
+def test_a_client_whose_roles_are_lost_is_named_in_the_status_and_decides_after_heal():
     with Cluster(SMALL) as c:
         c.start()
         assert c.run(until="elected", timeout=10).ok
-        c.set_faults(loss=1.0, links=[(4, 5)])  # the leader's Roles to the new client
+        c.set_faults(loss=1.0, links=[(4, 5)])  # the leader's Roles to the new client, and answers
         c.propose(7)
         status = c.run(timeout=0.5).status
         assert status.startswith("timeout: 0 of 1 clients decided"), status
-        assert "client 5 never got the roles" in status
+        assert "client 5 has no roles yet (it keeps asking node 4)" in status
+        c.set_faults()
+        assert c.run(timeout=10).status == "decided"
+        asked = [ev for ev in c.trace if ev["kind"] == "send" and ev["msg"]["type"] == "AskRoles"]
+        assert asked and {(ev["src"], ev["dst"]) for ev in asked} == {(5, 4)}
 
 
 def test_faults_can_spare_all_but_some_phases():
