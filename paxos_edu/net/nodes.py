@@ -131,9 +131,14 @@ class Nodes:
         proc = self.live.pop(uid, None)
         if proc is not None:
             self.forget(uid)
-        code = proc.exit_code() if proc else None
-        how = "" if code is None else f" with code {code}"
-        return f"node {uid} exited {when}{how}; its log ends with:\n{self.tail(uid)}"
+        how = proc.how_ended() if proc else ""
+        tail = self.tail(uid).strip()
+        if tail:
+            return f"node {uid} exited {when}{' ' + how if how else ''}; its log ends with:\n{tail}"
+        return (f"node {uid} exited {when} {how or '(how it ended is unknown)'}; its log "
+                f"{self.workdir / f'node-{uid}.log'} is empty (it ended before writing a line: "
+                "killed from outside, e.g. by the out-of-memory killer, or it could not start "
+                "Python)")
 
     def log(self, uid: int) -> str:
         path = self.workdir / f"node-{uid}.log"

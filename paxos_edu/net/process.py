@@ -94,6 +94,17 @@ class Launcher:
                                f"{answer.get('error', 'no answer')}")
         return answer["pid"], w
 
+    def ended(self, pid: int) -> str | None:
+        """How node ``pid`` (one it forked, ended) ended: "with exit code 3", "killed by
+        signal SIGKILL"; None if the launcher cannot say."""
+        try:
+            with self._lock:
+                self.chan.send(json.dumps({"status": pid}).encode())
+                answer = json.loads(self.chan.recv(4096) or b"{}")
+        except (OSError, ValueError):
+            return None
+        return answer.get("ended")
+
     def stop(self, timeout: float) -> None:
         """Close its socket (it exits on EOF); kill it by pid if it is still there after ``timeout``."""
         with contextlib.suppress(OSError):
@@ -120,6 +131,7 @@ class NodeProcess:
         self._next_cmd = 0
         self.popen: subprocess.Popen | None = None
         self._pidfd: int | None = None
+        self._launcher = launcher
         if launcher is not None:
             self.pid, w = launcher.fork(uid, self.log_path, workdir)
             self.stdin = os.fdopen(w, "wb")
@@ -156,6 +168,22 @@ class NodeProcess:
     def exit_code(self) -> int | None:
         """How it ended, when known (a forked node is reaped by the kernel, not by us)."""
         return self.popen.poll() if self.popen is not None else None
+
+    def how_ended(self) -> str:
+        """How the (ended) process ended, in words: "with exit code 3", "killed by signal
+        SIGKILL", or "" when nobody can tell."""
+        if self.popen is not None:
+            code = self.popen.poll()
+            if code is None:
+                return ""
+            if code < 0:
+                with contextlib.suppress(ValueError):
+                    return f"killed by signal {signal.Signals(-code).name}"
+                return f"killed by signal {-code}"
+            return f"with exit code {code}"
+        if self._launcher is None or not self._launcher.alive():
+            return ""
+        return self._launcher.ended(self.pid) or ""
 
     def command(self, cmd: str, fields: dict[str, Any] | None = None) -> int:
         """Send command ``cmd`` with ``fields``; returns its id (the node's ``done`` names it)."""
