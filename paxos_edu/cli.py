@@ -252,11 +252,11 @@ def cmd_node(args) -> int:
     hosts = read_hosts(args.hosts)
     hosts.address(args.id)  # ValueError naming the uids the file has
     if args.state_dir is not None:
-        _check_state_dir(args.state_dir, args.id)
+        _check_state_dir(args.state_dir, args.id, hosts.config())
     return run_from_hosts(hosts, args.id, key, list(args.client), state_dir=args.state_dir)
 
 
-def _check_state_dir(path: str, uid: int) -> None:
+def _check_state_dir(path: str, uid: int, config: Config) -> None:
     """``--state-dir``: a directory (or one that can be made) this user can write; the node's
     state file in it, if any, well-formed (StateError naming the file and field)."""
     from .net import storage
@@ -272,7 +272,7 @@ def _check_state_dir(path: str, uid: int) -> None:
         return
     if not os.access(where, os.W_OK | os.X_OK):
         raise ValueError(f"--state-dir {path}: this user cannot write there")
-    storage.load(str(where / f"node-{uid}.json"))
+    storage.load(str(where / f"node-{uid}.json"), config)
 
 
 def _passphrase_from(path: str) -> str:
