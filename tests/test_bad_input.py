@@ -404,3 +404,27 @@ def test_many_clusters_start_at_once_on_a_busy_machine():
         for c in clusters:
             c.close()
     assert results == {i: True for i in range(len(clusters))}, results
+
+
+def test_the_dashboard_shows_a_refused_restart():
+    from paxos_edu.widgets import REAL, Dashboard
+
+    dash = Dashboard(backend=REAL)
+    try:
+        dash.setup.start.click()
+        cluster = dash.session.head
+        for _ in range(200):  # the election and the roles, one delivery at a time
+            if cluster.snapshot()[1].get("role") == "acceptor":
+                break
+            dash.controls.step.click()
+        assert cluster.snapshot()[1].get("role") == "acceptor"
+        dash.faults.rows[1].crash.click()
+        path = cluster.workdir / "node-1.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()),
+                                    "paxos": {"promised": "abc"}}))
+        dash.faults.rows[1].restart.click()
+        assert dash.error is not None and "node-1.json" in dash.error
+        assert 'field "paxos.promised" is "abc", not a whole number' in dash.error
+        assert "node-1.json" in dash.status.value
+    finally:
+        dash.close()
