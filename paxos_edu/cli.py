@@ -289,7 +289,7 @@ def _passphrase_from(path: str) -> str:
         raise ValueError(f"--key-file {path}:1: byte 0x{first[exc.start]:02x} is not UTF-8 text "
                          "(save the file as UTF-8)") from None
     if not line.strip():
-        raise ValueError(f"--key-file {path}:1: the first line (the passphrase) is empty")
+        raise ValueError(f"--key-file {path}: its first line (the passphrase) is empty")
     return line
 
 

@@ -178,9 +178,9 @@ def test_a_bad_config_argument_is_named(kwargs, words):
 
 # -- key files --------------------------------------------------------------------------------
 KEY_FILES = [
-    (b"", ["key.txt:1:", "empty"]),
-    (b"\n\nsecret\n", ["key.txt:1:", "empty"]),
-    (b"   \n", ["key.txt:1:", "empty"]),
+    (b"", ["key.txt", "first line", "empty"]),
+    (b"\n\nsecret\n", ["key.txt", "first line", "empty"]),
+    (b"   \n", ["key.txt", "first line", "empty"]),
     (b"caf\xe9\n", ["key.txt:1:", "byte 0xe9", "UTF-8"]),
     (None, ["key.txt", "cannot read"]),  # missing
     ("dir", ["key.txt", "cannot read"]),  # a directory
