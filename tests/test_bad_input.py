@@ -428,3 +428,51 @@ def test_the_dashboard_shows_a_refused_restart():
         assert "node-1.json" in dash.status.value
     finally:
         dash.close()
+
+
+# -- traces: check_safety never raises ----------------------------------------------------------
+EVENTS = [
+    (1, "not an event object"),
+    (None, "not an event object"),
+    ("send", "not an event object"),
+    ({"kind": "state", "seq": "x"}, "field 'seq' is 'x'"),
+    ({"kind": "decide", "seq": 5}, "event #5: field 'src' is missing"),
+    ({"kind": "decide", "seq": 5, "src": 1, "msg": {}}, "field 'msg.v' is missing"),
+    ({"kind": "decide", "seq": 5, "src": 1, "msg": {"v": 1, "n": "2"}}, "'msg.n' is '2'"),
+    ({"kind": "decide", "seq": 5, "src": 1}, "event #5: it could not be checked"),
+    ({"kind": "restart", "seq": 6, "src": "2"}, "field 'src' is '2'"),
+    ({"kind": "send", "seq": 3, "msg": {"type": "Accept", "n": "x", "v": 1}}, "'msg.n' is 'x'"),
+    ({"kind": "send", "seq": 3, "msg": {"type": "Accept", "n": 1}}, "'msg.v' is missing"),
+    ({"kind": "send", "seq": 3, "msg": {"type": "Request", "v": [1]}}, "'msg.v' is [1]"),
+    ({"kind": "send", "seq": 3, "msg": {"type": "Roles", "acceptors": 3, "learners": []}},
+     "'msg.acceptors' is 3"),
+    ({"kind": "send", "seq": 3, "src": -1, "msg": {"type": "Accepted", "n": 1, "v": 1}},
+     "field 'src' is -1"),
+    ({"kind": "send", "seq": 3, "msg": "Accept"}, "field 'msg' is 'Accept'"),
+    ({"kind": "state", "seq": 4, "src": 1, "msg": {"role": "acceptor", "promised": "abc",
+                                                   "accepted_n": 0}},
+     "event #4: field 'msg.promised' is 'abc', not a whole number"),
+    ({"kind": "state", "seq": 4, "src": 1, "msg": {"role": "acceptor", "promised": 1}},
+     "field 'msg.accepted_n' is missing"),
+]
+
+
+@pytest.mark.parametrize("event,words", EVENTS, ids=[repr(e)[:40] for e, _ in EVENTS])
+def test_a_malformed_trace_event_is_a_finding_not_a_crash(event, words):
+    from paxos_edu import check_safety
+
+    found = check_safety([event])
+    assert [v.invariant for v in found] == ["malformed event"]
+    assert words in str(found[0]) and "\n" not in str(found[0])
+
+
+def test_a_malformed_event_does_not_hide_the_rules_for_the_rest():
+    from paxos_edu import Simulation, check_safety
+
+    sim = Simulation(Config(1, 3, 1, clients=((5, 0),)), seed=1).start()
+    while sim.step() is not None:
+        pass
+    assert check_safety(sim.trace) == []
+    found = check_safety([{"kind": "state", "seq": 0, "src": 1, "msg": {"role": "acceptor"}},
+                          *sim.trace])
+    assert [v.invariant for v in found] == ["malformed event"]

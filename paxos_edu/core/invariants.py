@@ -270,8 +270,8 @@ def malformed(ev) -> str | None:
     if kind == "restart":
         return None
     msg = ev.get("msg")
-    if msg is None and kind == "send":
-        return None
+    if msg is None:
+        return None  # read as {} (no message, nothing the rules check)
     if not isinstance(msg, dict):
         return f"field 'msg' is {_brief(msg)}, not an object"
     if kind == "send":
