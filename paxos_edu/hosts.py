@@ -72,8 +72,7 @@ class Hosts:
                     f"--hosts {self.name} --id {uid}' on that machine instead")
             if port:
                 ip = "127.0.0.1" if host == "localhost" else host
-                with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET,
-                                   socket.SOCK_DGRAM) as sock:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
                     try:
                         sock.bind((ip, port))
                     except OSError as exc:
@@ -159,8 +158,9 @@ def read_hosts(path: str | os.PathLike) -> Hosts:
 
 
 def _loopback(host: str) -> bool:
+    """127.x.x.x: where ``Cluster`` can start a node (not yet ::1)."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host).version == 4 and host.startswith("127.")
     except ValueError:
         return False
 

@@ -108,6 +108,10 @@ HOSTS = [
     (COUNTS.encode() + b"127.0.0.1 5000 con\n" * 3, ["hosts.txt:5:", "used twice", "line 4"]),
     (COUNTS.encode() + b"127.0.0.1 0 con\n127.0.0.1 0 con\n10.1.2.3 0 con\n",
      ["hosts.txt:6:", "10.1.2.3", "another machine", "paxos-edu node", "--id 2"]),
+    (COUNTS.encode() + b"127.0.0.1 0 con\n::1 0 con\n127.0.0.1 0 con\n",
+     ["hosts.txt:5:", "::1", "127.x.x.x or localhost only"]),
+    (COUNTS.encode() + b"127.0.0.1 0 con\n" * 3 + b"pc-7.lab 0 cli\n",
+     ["hosts.txt:7:", "pc-7.lab", "--id 3"]),
 ]
 
 
