@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from .core.config import Config, Value
 from .hosts import HostsError, read_hosts
@@ -21,42 +25,94 @@ from .trace import message_counts
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (2 for bad input, 1 for a failed run)."""
-    args = _parser().parse_args(argv)
+    """Entry point; returns the exit status (2 for bad input, 1 for a failed run).
+
+    Bad input (an option, a hosts file, a key file, a state directory) is found before
+    any process starts and told in one line naming the option, or the file and line.
+    """
     try:
+        args = _parser().parse_args(argv)
         return args.func(args)
-    except (ValueError, HostsError) as exc:
+    except _UsageError as exc:
         print(f"paxos-edu: error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, HostsError) as exc:
+        print(f"paxos-edu: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
 
 
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class _UsageError(Exception):
+    """A bad command line, already worded as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line (no usage block) and exit status 2."""
+
+    def error(self, message: str):
+        what = self.prog.removeprefix("paxos-edu").strip()
+        raise _UsageError(f"{what + ': ' if what else ''}{message} (see {self.prog} --help)")
+
+
 # -- argument parsing -----------------------------------------------------------------------
+INTEGER = re.compile(r"-?[0-9]+")
+"""An integer on the command line: ASCII digits only (int() would also take '١')."""
+
+
+def _integer(text: str) -> int:
+    if not INTEGER.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (digits 0-9)")
+    return int(text)
+
+
+def _at_least(lo: int):
+    def check(text: str) -> int:
+        k = _integer(text)
+        if k < lo:
+            raise argparse.ArgumentTypeError(f"{text!r} must be {lo} or more")
+        return k
+    check.__name__ = f"at_least_{lo}"
+    return check
+
+
+def _seconds(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        x = math.nan
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return x
+
+
 def _client(text: str) -> tuple[Value, int]:
-    """``VALUE[:PROPOSER_INDEX]``; integers stay integers."""
+    """``VALUE[:PROPOSER_INDEX]``; integers (ASCII digits) stay integers."""
     value, _, index = text.rpartition(":") if ":" in text else (text, "", "0")
     if not value:
         raise argparse.ArgumentTypeError(f"--client {text!r}: expected VALUE[:PROPOSER_INDEX]")
-    try:
-        k = int(index)
-    except ValueError:
+    if not INTEGER.fullmatch(index):
         raise argparse.ArgumentTypeError(
-            f"--client {text!r}: proposer index {index!r} is not an integer") from None
+            f"--client {text!r}: proposer index {index!r} is not an integer")
+    k = int(index)
     if k < 0:
         raise argparse.ArgumentTypeError(f"--client {text!r}: proposer index must be >= 0")
-    return (int(value) if value.lstrip("-").isdigit() else value, k)
+    return (int(value) if INTEGER.fullmatch(value) else value, k)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="paxos-edu", description=__doc__.split("\n")[0])
+    p = _Parser(prog="paxos-edu", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
 
     def backend(sp):
         sp.add_argument("--sim", action="store_true",
                         help="use the in-process simulator instead of real UDP processes")
-        sp.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-        sp.add_argument("--timeout", type=float, default=10.0,
+        sp.add_argument("--seed", type=_integer, default=1, help="random seed (default 1)")
+        sp.add_argument("--timeout", type=_seconds, default=10.0,
                         help="give up after this many seconds (default 10)")
 
     demo = sub.add_parser("demo", help="watch a real cluster elect a leader and decide")
@@ -64,12 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="run one configuration and report the outcome")
-    run.add_argument("--proposers", type=int, default=1)
-    run.add_argument("--acceptors", type=int, default=3)
-    run.add_argument("--learners", type=int, default=1)
+    run.add_argument("--proposers", type=_integer, default=1)
+    run.add_argument("--acceptors", type=_integer, default=3)
+    run.add_argument("--learners", type=_integer, default=1)
     run.add_argument("--client", type=_client, action="append", default=[],
                      metavar="VALUE[:K]", help="a client asking proposer index K for VALUE")
-    run.add_argument("--crash", type=int, action="append", default=[], metavar="UID",
+    run.add_argument("--crash", type=_integer, action="append", default=[], metavar="UID",
                      help="crash this node once roles are assigned (repeatable)")
     run.add_argument("--hosts", help="read counts and addresses from a classic hosts.txt")
     run.add_argument("--mode", choices=("run", "step"), default="run")
@@ -79,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     elect = sub.add_parser("elect", help="Chang-Roberts leader election alone")
-    elect.add_argument("--nodes", type=int, default=5)
+    elect.add_argument("--nodes", type=_integer, default=5)
     elect.add_argument("--order", choices=("ascending", "descending", "random"),
                        default="ascending")
     elect.add_argument("--json", action="store_true")
@@ -87,18 +143,18 @@ def _parser() -> argparse.ArgumentParser:
     elect.set_defaults(func=cmd_elect)
 
     ex = sub.add_parser("explore", help="check every schedule of a small system")
-    ex.add_argument("--proposers", type=int, default=2)
-    ex.add_argument("--acceptors", type=int, default=3)
-    ex.add_argument("--numbers", type=int, default=2,
+    ex.add_argument("--proposers", type=_at_least(1), default=2)
+    ex.add_argument("--acceptors", type=_at_least(1), default=3)
+    ex.add_argument("--numbers", type=_at_least(1), default=2,
                     help="sequence numbers the proposers may use in all (default 2)")
-    ex.add_argument("--restarts", type=int, default=0, help="acceptor restarts allowed")
+    ex.add_argument("--restarts", type=_at_least(0), default=0, help="acceptor restarts allowed")
     ex.add_argument("--amnesia", action="store_true", help="restarted acceptors forget")
-    ex.add_argument("--max-states", type=int, default=None)
+    ex.add_argument("--max-states", type=_at_least(1), default=None)
     ex.set_defaults(func=cmd_explore)
 
     node = sub.add_parser("node", help="run one node of a run across machines")
     node.add_argument("--hosts", required=True)
-    node.add_argument("--id", type=int, required=True)
+    node.add_argument("--id", type=_at_least(0), required=True)
     secret = node.add_mutually_exclusive_group(required=True)
     secret.add_argument("--key", help="passphrase shared by every machine (visible in ps)")
     secret.add_argument("--key-file", metavar="PATH",
@@ -128,6 +184,8 @@ def cmd_run(args) -> int:
     if args.hosts:
         hosts = read_hosts(args.hosts)
         cfg = hosts.config(clients)
+        if not args.sim:
+            hosts.check_here()  # another machine, or a fixed port taken: say so, start nothing
         args.hosts_data = hosts
     else:
         cfg = Config(args.proposers, args.acceptors, args.learners,
@@ -190,18 +248,48 @@ def cmd_node(args) -> int:
     from .net.node_main import run_from_hosts
 
     key = args.key if args.key_file is None else _passphrase_from(args.key_file)
-    return run_from_hosts(read_hosts(args.hosts), args.id, key, list(args.client),
-                          state_dir=args.state_dir)
+    if args.key is not None and not args.key:
+        raise ValueError("--key: the passphrase is empty")
+    hosts = read_hosts(args.hosts)
+    hosts.address(args.id)  # ValueError naming the uids the file has
+    if args.state_dir is not None:
+        _check_state_dir(args.state_dir, args.id, hosts.config())
+    return run_from_hosts(hosts, args.id, key, list(args.client), state_dir=args.state_dir)
+
+
+def _check_state_dir(path: str, uid: int, config: Config) -> None:
+    """``--state-dir``: a directory (or one that can be made) this user can write; the node's
+    state file in it, if any, well-formed (StateError naming the file and field)."""
+    from .net import storage
+
+    where = Path(path)
+    if where.exists() and not where.is_dir():
+        raise ValueError(f"--state-dir {path}: is a file, not a directory")
+    if not where.exists():
+        parent = next((p for p in where.parents if p.exists()), Path("."))
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise ValueError(f"--state-dir {path}: cannot be created ({parent} is not a "
+                             "writable directory)")
+        return
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise ValueError(f"--state-dir {path}: this user cannot write there")
+    storage.load(str(where / f"node-{uid}.json"), config)
 
 
 def _passphrase_from(path: str) -> str:
-    """The first line of the file at ``path``, without its line ending (ValueError if unusable)."""
+    """The first line of the file at ``path``, without its line ending or a BOM (ValueError
+    naming the file and line if unusable); the rest of the file is never read as text."""
     try:
-        with open(path, encoding="utf-8") as f:
-            line = f.readline().rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"--key-file {path}: cannot read it ({exc})") from None
-    if not line:
+        with open(path, "rb") as f:
+            first = f.readline(65536)
+    except OSError as exc:
+        raise ValueError(f"--key-file {path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        line = first.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"--key-file {path}:1: byte 0x{first[exc.start]:02x} is not UTF-8 text "
+                         "(save the file as UTF-8)") from None
+    if not line.strip():
         raise ValueError(f"--key-file {path}: its first line (the passphrase) is empty")
     return line
 

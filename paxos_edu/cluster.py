@@ -40,6 +40,7 @@ from .core.codec import key_from_passphrase, new_key
 from .core.config import Config, blocked_reason
 from .core.invariants import Violation
 from .core.messages import PHASES, Value
+from .net import storage
 from .net.nodes import Nodes
 from .net.process import ProcessSet
 from .net.spec import config_to_dict, impl_to_spec
@@ -374,16 +375,22 @@ class Cluster:
         """Start node ``uid`` again, a new process resuming from its storage file.
 
         ``amnesia=True`` keeps the role assignment but loses the Paxos state an acceptor
-        promised to remember: the lesson switch that breaks safety.
+        promised to remember: the lesson switch that breaks safety. A state file that is
+        missing (the node had a role, so it had persisted), empty, torn or wrongly typed
+        raises StateError naming the file and the field; the node stays down.
         """
         self._check_uid(uid)
         self._check_open()
         if not self.started:
             raise RuntimeError("restart: start() the cluster first")
         self._nodes.notice_deaths()
+        had_role = self.snapshot().get(uid, {}).get("role") is not None  # so it had persisted
         if uid in self._live:
             self.crash(uid)
         self._relink()  # (if it died by itself) nobody may send to its old address
+        # A damaged or missing state file is refused by name, before any process starts.
+        storage.load(str(self.workdir / f"node-{uid}.json"), self.config, expected=had_role,
+                     amnesia=amnesia)
         self.actions.append(("restart", uid, amnesia))
         self._switch.emit("restart", uid, uid, {"type": "Restart", "amnesia": amnesia})
         self._spawn(uid, resume=True, amnesia=amnesia)

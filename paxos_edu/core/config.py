@@ -58,6 +58,8 @@ class Config:
         for name in ("timeout", "resend"):
             if not _positive(getattr(self, name)):
                 raise ValueError(f"{name}={getattr(self, name)!r}: must be a positive number of ms")
+        if type(self.ring_seed) is not int:
+            raise ValueError(f"ring_seed={self.ring_seed!r}: must be an integer")
         backoff = self.backoff
         if (not isinstance(backoff, (tuple, list)) or len(backoff) != 2
                 or not all(_positive(b) or b == 0 for b in backoff) or backoff[0] > backoff[1]):

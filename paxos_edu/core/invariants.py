@@ -16,6 +16,9 @@ The rules (from Lamport's Paxos.tla and Ghosh):
   acceptors sent Accepted(n, v);
 - monotonic promises: an acceptor's promise never goes down, across restarts too;
 - Chang-Roberts: at most one leader, and it holds the largest uid.
+
+Checking never raises: an event the rules cannot read (not an object, a field missing
+or wrongly typed) is reported as a "malformed event" naming it, and skipped.
 """
 
 from __future__ import annotations
@@ -69,18 +72,33 @@ class SafetyMonitor:
             set(self.consensus_uids), self.leader, set(self.restarted), set(self.reported))
 
     def observe(self, ev: dict) -> list[Violation]:
-        """Check one trace event; returns (and records) the violations it reveals."""
+        """Check one trace event; returns (and records) the violations it reveals.
+
+        Never raises: an event without the fields a rule reads, or with wrongly typed
+        ones, is itself a finding ("malformed event") and is not checked further.
+        """
         found: list[Violation] = []
-        kind, msg = ev.get("kind"), ev.get("msg") or {}
-        mtype = msg.get("type")
-        if kind == "send":
-            self._on_send(ev, mtype, msg, found)
-        elif kind == "state":
-            self._on_state(ev, msg, found)
-        elif kind == "decide":
-            self._on_decide(ev, msg, found)
-        elif kind == "restart":
-            self.restarted.add(ev["src"])
+        problem = malformed(ev)
+        if problem is None:
+            kind, msg = ev.get("kind"), ev.get("msg") or {}
+            mtype = msg.get("type")
+            try:
+                if kind == "send":
+                    self._on_send(ev, mtype, msg, found)
+                elif kind == "state":
+                    self._on_state(ev, msg, found)
+                elif kind == "decide":
+                    self._on_decide(ev, msg, found)
+                elif kind == "restart":
+                    self.restarted.add(ev["src"])
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                problem = f"it could not be checked ({type(exc).__name__}: {exc})"
+        if problem is not None:
+            seq = ev.get("seq") if isinstance(ev, dict) else None
+            seq = seq if type(seq) is int else -1
+            which = f"event #{seq}" if seq >= 0 else f"an event ({_brief(ev)})"
+            found.append(Violation("malformed event", f"{which}: {problem}; the rules were not "
+                                   "checked against it.", (seq,) if seq >= 0 else ()))
         self.violations.extend(found)
         return found
 
@@ -196,6 +214,82 @@ class SafetyMonitor:
                     f"learner {uid} decided {_fmt(v)} at n={n} (event #{seq}) after only "
                     f"{len(votes)} distinct acceptor(s) sent Accepted; a majority is {need}.",
                     (seq,)))
+
+
+def _brief(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_uid(x) -> bool:
+    return type(x) is int and x >= 0
+
+
+def _is_number(x) -> bool:
+    return type(x) is int
+
+
+def _is_value(x) -> bool:
+    return x is None or type(x) in (int, str)
+
+
+def _field(where: dict, name: str, ok, what: str, path: str) -> str | None:
+    if name not in where:
+        return f"field '{path}{name}' is missing"
+    if not ok(where[name]):
+        return f"field '{path}{name}' is {_brief(where[name])}, not {what}"
+    return None
+
+
+# Fields each rule reads, by event kind and message type: (field, test, what it must be).
+_SEND_FIELDS = {
+    "Request": (("v", _is_value, "a value (a whole number or a string)"),),
+    "Roles": (("acceptors", lambda x: isinstance(x, list | tuple) and all(map(_is_uid, x)),
+               "a list of uids"),
+              ("learners", lambda x: isinstance(x, list | tuple) and all(map(_is_uid, x)),
+               "a list of uids")),
+    "Accept": (("n", _is_number, "a whole number"), ("v", _is_value, "a value")),
+    "Accepted": (("n", _is_number, "a whole number"), ("v", _is_value, "a value")),
+}
+
+
+def malformed(ev) -> str | None:
+    """What is wrong with trace event ``ev`` for the rules to read it, or None if nothing."""
+    if not isinstance(ev, dict):
+        return f"it is {type(ev).__name__} {_brief(ev)}, not an event object"
+    kind = ev.get("kind")
+    if "seq" in ev and type(ev["seq"]) is not int:
+        return f"field 'seq' is {_brief(ev['seq'])}, not a whole number"
+    if kind not in ("send", "state", "decide", "restart"):
+        return None  # the rules do not read it
+    if kind in ("state", "decide", "restart") or (
+            isinstance(ev.get("msg"), dict) and ev["msg"].get("type") == "Accepted"):
+        problem = _field(ev, "src", _is_uid, "a uid (a whole number >= 0)", "")
+        if problem:
+            return problem
+    if kind == "restart":
+        return None
+    msg = ev.get("msg")
+    if msg is None:
+        return None  # read as {} (no message, nothing the rules check)
+    if not isinstance(msg, dict):
+        return f"field 'msg' is {_brief(msg)}, not an object"
+    if kind == "send":
+        checks = _SEND_FIELDS.get(msg.get("type"), ())
+    elif kind == "decide":
+        checks = (("v", _is_value, "a value"),)
+        if msg.get("n") is not None and not _is_number(msg["n"]):
+            return f"field 'msg.n' is {_brief(msg['n'])}, not a whole number"
+    elif msg.get("role") == "acceptor":
+        checks = (("promised", _is_number, "a whole number"),
+                  ("accepted_n", _is_number, "a whole number"))
+    else:
+        checks = ()
+    for name, ok, what in checks:
+        problem = _field(msg, name, ok, what, "msg.")
+        if problem:
+            return problem
+    return None
 
 
 def _key(v):

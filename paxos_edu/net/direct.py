@@ -57,11 +57,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.codec import BadMessage, Envelope, decode, encode, key_from_passphrase, message_from_dict
+from ..core.codec import BadMessage, Envelope, decode, encode, key_from_passphrase
 from ..core.config import Config, Value
 from ..core.effects import CancelTimer, Decide, Effect, Persist, Send, SetTimer
 from ..core.messages import Message, Roles, Token
 from ..core.node import ClientNode, Node, make_node
+from ..core.stored import check_state
 from . import storage
 from .control import reason_category
 
@@ -159,9 +160,7 @@ class DirectNode(asyncio.DatagramProtocol):
         self.loop = loop
         self.out = out or (lambda line: print(line, flush=True))
         self.name = f"node {uid}" if uid < config.n_consensus else f"client {uid}"
-        saved = storage.read(path)
-        if saved is not None:
-            check_saved(path, saved, config)
+        saved = storage.load(path, config)  # StateError naming the file and field if damaged
         self.resumed = saved is not None
         self.node: Node | ClientNode = make_node(uid, config, random.Random(), saved)
         self.consensus = isinstance(self.node, Node)
@@ -339,18 +338,9 @@ class DirectNode(asyncio.DatagramProtocol):
 
 
 def check_saved(path: str, saved: dict[str, Any], config: Config) -> None:
-    """Refuse a state file written under another configuration (its roles would be wrong)."""
-    if not saved.get("roles"):
-        return
-    try:
-        roles = message_from_dict(saved["roles"])
-    except BadMessage as exc:
-        raise ValueError(f"{path}: stable storage holds bad roles ({exc.reason})") from None
-    expected = config.roles(roles.leader)
-    if (roles.proposers, roles.acceptors, roles.learners) != (
-            expected.proposers, expected.acceptors, expected.learners):
-        raise ValueError(f"{path}: stable storage is from another hosts file (other roles); "
-                         "remove it or use another state directory")
+    """Refuse a damaged state file, or one written under another configuration (its roles
+    would be wrong): StateError naming the file and the field (see ``core.stored``)."""
+    check_state(saved, path, config)
 
 
 # -- the process -----------------------------------------------------------------------------

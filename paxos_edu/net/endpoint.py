@@ -66,10 +66,12 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         self.bad: Counter = Counter()
         self.stats_due = False
         self.last_snapshot: dict | None = None
-        saved = storage.read(self.path) if init.get("resume") else None
+        config = config_from_dict(init["config"])
+        # A damaged state file raises StateError naming it (storage.load): never forgotten.
+        saved = storage.load(self.path, config, amnesia=bool(init.get("amnesia"))) \
+            if init.get("resume") else None
         if saved is not None and init.get("amnesia"):
             saved = {**saved, "paxos": {}}  # keeps the roles, loses the promises
-        config = config_from_dict(init["config"])
         self.node = make_node(self.uid, config, random.Random(init["rng"]), saved,
                               impl_from_spec(init.get("impl") or {}))
 

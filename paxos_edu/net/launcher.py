@@ -15,11 +15,13 @@ end of the pipe stays with the controller alone, so a node still reads EOF and e
 when its controller dies, even by SIGKILL.
 
 The launcher stays in the controller's process group and session (a kernel shutdown
-reaps it and every node), exits when its socket closes or its parent dies, and lets the
-kernel reap its children (SIGCHLD ignored): the controller watches each node through a
-pidfd, not through ``wait``. Given ``--remove DIR`` (the cluster's temporary folder), it
-removes that folder once its nodes are gone, so a controller killed without a chance to
-clean up (a notebook kernel killed with SIGKILL) leaves nothing behind.
+reaps it and every node), exits when its socket closes or its parent dies, and reaps its
+children as they end, keeping how each ended: the controller watches each node through
+a pidfd, and asks ``{"status": pid}`` (no fd) to hear ``{"ended": "killed by signal
+SIGKILL"}`` when a node died without a word in its log. Given ``--remove DIR`` (the
+cluster's temporary folder), it removes that folder once its nodes are gone, so a
+controller killed without a chance to clean up (a notebook kernel killed with SIGKILL)
+leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     children: list[int] = []  # pidfds of the nodes I forked
     try:
         node_main.die_with_parent(int(opts.get("--parent", 0)))
-        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps nodes; no zombies
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes serve() up to reap the node
         warmup.rehearse(os.getcwd())
         gc.freeze()  # what the rehearsal left is shared with every node: keep the collector off it
         serve(socket.socket(fileno=0), wake, children)
@@ -73,9 +75,14 @@ def serve(chan: socket.socket, wake: int, children: list[int]) -> None:
 
     ``wake`` turns readable when a SIGTERM arrives.
     """
+    ended: dict[int, str] = {}  # pid -> how it ended, for the controller's "status" question
     while True:
         if wake in select.select([chan, wake], [], [])[0]:
-            return
+            signals = os.read(wake, 4096)
+            reap(ended)
+            if signal.SIGTERM in signals:
+                return
+            continue
         try:
             data, fds, _, _ = socket.recv_fds(chan, MAX_REQUEST, 1)
         except OSError:
@@ -83,7 +90,12 @@ def serve(chan: socket.socket, wake: int, children: list[int]) -> None:
         if not data:
             return
         try:
-            pid = fork_node(json.loads(data), fds[0], chan)
+            request = json.loads(data)
+            if "status" in request:  # how did node process P end? (it has ended: asked after)
+                reap(ended, request["status"])
+                chan.send(json.dumps({"ended": ended.get(request["status"])}).encode())
+                continue
+            pid = fork_node(request, fds[0], chan)
             children[:] = running(children)
             with contextlib.suppress(ProcessLookupError):  # gone already: nothing to end
                 children.append(os.pidfd_open(pid))
@@ -94,6 +106,35 @@ def serve(chan: socket.socket, wake: int, children: list[int]) -> None:
             for fd in fds:
                 os.close(fd)
         chan.send(json.dumps(answer).encode())
+
+
+def reap(ended: dict[int, str], pid: int | None = None) -> None:
+    """Collect every ended node (no zombies) into ``ended``: pid -> "with exit code 3",
+    "killed by signal SIGKILL". ``pid``, a node known to have ended, is waited for."""
+    if pid is not None and pid not in ended:
+        with contextlib.suppress(ChildProcessError):
+            _, status = os.waitpid(pid, 0)
+            ended[pid] = describe(status)
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if not pid:
+            break
+        ended[pid] = describe(status)
+    while len(ended) > 10000:  # the oldest first
+        del ended[next(iter(ended))]
+
+
+def describe(status: int) -> str:
+    """A wait status in words."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        with contextlib.suppress(ValueError):
+            return f"killed by signal {signal.Signals(sig).name}"
+        return f"killed by signal {sig}"
+    return f"with exit code {os.waitstatus_to_exitcode(status)}"
 
 
 def running(children: list[int], timeout: float = 0.0) -> list[int]:
@@ -148,6 +189,8 @@ def fork_node(request: dict, cmd_fd: int, chan: socket.socket) -> int:
         code = node_main.main(["--uid", str(request["uid"]), "--parent", str(os.getppid())])
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)  # as the interpreter would: the log says why
     except BaseException:
         traceback.print_exc()
     finally:

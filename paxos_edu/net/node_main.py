@@ -3,7 +3,9 @@
 The controller starts it with stdin a pipe and stdout/stderr a log file. The first
 stdin line is the ``init`` command (JSON: key, config, switch address, storage file,
 ...); the key travels there rather than on the command line, where ``ps`` shows it.
-Later lines are commands (see ``control``).
+Later lines are commands (see ``control``). A node that cannot start says why in one
+line of its log and exits with a status of its own: 2 (no init line), 3 (a damaged state
+file, named), 4 (its address cannot be bound).
 
 The process ends by itself when its controller goes away: stdin reaches EOF when the
 controller exits or is killed, even by SIGKILL, and on Linux the kernel also sends
@@ -22,9 +24,14 @@ import os
 import signal
 import sys
 
+from ..core.stored import StateError
 from .endpoint import NodeEndpoint
 
 PR_SET_PDEATHSIG = 1
+EXIT_BAD_STATE = 3
+"""Exit status of a node that refused its damaged state file (its log says which and why)."""
+EXIT_NO_SOCKET = 4
+"""Exit status of a node that could not bind its address (its log says which)."""
 
 
 def options(argv: list[str] | None) -> dict[str, str] | None:
@@ -53,9 +60,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     init = json.loads(line)
     loop = asyncio.new_event_loop()
-    endpoint = NodeEndpoint(init, loop)
-    transport, _ = loop.run_until_complete(loop.create_datagram_endpoint(
-        lambda: endpoint, local_addr=(init.get("host", "127.0.0.1"), init.get("port", 0))))
+    try:
+        endpoint = NodeEndpoint(init, loop)
+    except StateError as exc:  # a damaged state file: refused by name, never forgotten
+        print(f"node {uid}: refusing to start: {exc}", flush=True)
+        return EXIT_BAD_STATE
+    host, port = init.get("host", "127.0.0.1"), init.get("port", 0)
+    try:
+        transport, _ = loop.run_until_complete(loop.create_datagram_endpoint(
+            lambda: endpoint, local_addr=(host, port)))
+    except OSError as exc:
+        print(f"node {uid}: cannot listen on {host} port {port}: {exc.strerror or exc}",
+              flush=True)
+        return EXIT_NO_SOCKET
     print(f"node {uid} (pid {os.getpid()}) on {transport.get_extra_info('sockname')}",
           flush=True)
 

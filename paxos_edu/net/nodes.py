@@ -69,10 +69,18 @@ class Nodes:
                 if peer.addr is None and not self.live[uid].alive():
                     raise RuntimeError(self.died(uid, "during start-up"))
 
+        # Keep waiting while hellos arrive or the silent processes use CPU (a loaded
+        # machine is slow, not stuck); give up only after a whole slice without either.
+        def missing() -> list[int]:
+            return [u for u, p in peers.items() if p.addr is None]
+
+        progress = process.Progress(lambda: [self.live[u].pid for u in missing() if u in self.live],
+                                    lambda: len(uids) - len(missing()))
         timeout = max(self.reply_timeout, 10 + 0.2 * len(uids))
-        if not sw.wait(lambda: all(p.addr for p in peers.values()), timeout, check):
-            missing = [u for u, p in peers.items() if p.addr is None]
-            raise TimeoutError(f"nodes {missing} did not report an address within {timeout:g} s")
+        while not sw.wait(lambda: not missing(), timeout, check):
+            if not progress.moved():
+                raise TimeoutError(f"nodes {missing()} did not report an address, and used no "
+                                   f"CPU, for {timeout:g} s (stuck processes?)")
         with sw.cond:  # in uid order, as a Simulation records new nodes
             for uid in uids:
                 sw.record_state(uid, peers[uid].hello)
@@ -99,9 +107,11 @@ class Nodes:
             if proc is not None and not proc.alive():
                 raise RuntimeError(self.died(uid, "while handling an input"))
 
-        if not self.switch.wait(lambda: peer.done[kind] >= ref, self.reply_timeout, check):
-            raise TimeoutError(f"node {uid} did not finish its input within "
-                               f"{self.reply_timeout:g} s; its log:\n{self.tail(uid)}")
+        progress = process.Progress(lambda: [proc.pid] if proc is not None else [])
+        while not self.switch.wait(lambda: peer.done[kind] >= ref, self.reply_timeout, check):
+            if not progress.moved():  # busy (a loaded machine) is slow, not stuck
+                raise TimeoutError(f"node {uid} did not finish its input, and used no CPU, "
+                                   f"for {self.reply_timeout:g} s; its log:\n{self.tail(uid)}")
 
     def kill(self, uid: int) -> bool:
         """SIGKILL ``uid``'s process (by pid) and record the crash; False if it was not live."""
@@ -131,9 +141,14 @@ class Nodes:
         proc = self.live.pop(uid, None)
         if proc is not None:
             self.forget(uid)
-        code = proc.exit_code() if proc else None
-        how = "" if code is None else f" with code {code}"
-        return f"node {uid} exited {when}{how}; its log ends with:\n{self.tail(uid)}"
+        how = proc.how_ended() if proc else ""
+        tail = self.tail(uid).strip()
+        if tail:
+            return f"node {uid} exited {when}{' ' + how if how else ''}; its log ends with:\n{tail}"
+        return (f"node {uid} exited {when} {how or '(how it ended is unknown)'}; its log "
+                f"{self.workdir / f'node-{uid}.log'} is empty (it ended before writing a line: "
+                "killed from outside, e.g. by the out-of-memory killer, or it could not start "
+                "Python)")
 
     def log(self, uid: int) -> str:
         path = self.workdir / f"node-{uid}.log"

@@ -44,6 +44,39 @@ FORK_SERVER = hasattr(os, "pidfd_open") and hasattr(socket, "send_fds")
 """Whether nodes are forked by a launcher (Linux: pidfds) rather than each started afresh."""
 
 
+def cpu_seconds(pids: list[int]) -> float | None:
+    """CPU time the processes ``pids`` have used so far (Linux /proc); None if unknown.
+
+    Waits use it to tell a slow start (a loaded machine: the processes keep computing)
+    from a stuck one (no CPU used for a whole wait slice).
+    """
+    total, known = 0, False
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+            known = True
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK") if known else None
+
+
+class Progress:
+    """Whether processes made progress since the last ``moved()``: more of something
+    counted (``count()``: hellos, answers) or more CPU used by ``pids()``."""
+
+    def __init__(self, pids, count=lambda: 0):
+        self.pids, self.count = pids, count
+        self.last = (count(), cpu_seconds(pids()))
+
+    def moved(self) -> bool:
+        now = (self.count(), cpu_seconds(self.pids()))
+        moved = now[0] > self.last[0] or (now[1] is not None and self.last[1] is not None
+                                          and now[1] > self.last[1])
+        self.last = now
+        return moved
+
+
 def _node_env(extra_path: tuple[str, ...]) -> dict[str, str]:
     path = [PACKAGE_ROOT, *extra_path, os.environ.get("PYTHONPATH", "")]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
@@ -55,7 +88,8 @@ class Launcher:
     def __init__(self, workdir: Path, extra_path: tuple[str, ...] = (), timeout: float = 10.0,
                  remove_workdir: bool = False):
         self.chan, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.chan.settimeout(timeout)
+        self.timeout = timeout
+        self.chan.settimeout(timeout)  # a slice of the wait for an answer (see _answer)
         self._lock = threading.Lock()
         argv = [sys.executable, "-S", "-m", "paxos_edu.net.launcher",
                 "--parent", str(os.getpid())]
@@ -82,7 +116,7 @@ class Launcher:
         try:
             with self._lock:
                 socket.send_fds(self.chan, [request], [r])
-                answer = json.loads(self.chan.recv(4096) or b"{}")
+                answer = json.loads(self._answer())
         except (OSError, ValueError) as exc:
             os.close(w)
             raise RuntimeError(f"the node launcher (pid {self.pid}) is not answering: {exc}") from None
@@ -93,6 +127,32 @@ class Launcher:
             raise RuntimeError(f"the node launcher could not start node {uid}: "
                                f"{answer.get('error', 'no answer')}")
         return answer["pid"], w
+
+    def _answer(self) -> bytes:
+        """The launcher's next answer. It may be slow (its warm-up rehearsal on a loaded
+        machine): keep waiting while it is alive and uses CPU; give up, saying why, only
+        when it has died or has used no CPU for a whole ``timeout``."""
+        progress = Progress(lambda: [self.pid])
+        while True:
+            try:
+                return self.chan.recv(4096) or b"{}"
+            except TimeoutError:
+                if not self.alive():
+                    raise OSError(f"it exited ({self.popen.poll()}); see launcher.log") from None
+                if not progress.moved():
+                    raise OSError(f"no answer and no CPU used for {self.timeout:g} s: "
+                                  "it is stuck") from None
+
+    def ended(self, pid: int) -> str | None:
+        """How node ``pid`` (one it forked, ended) ended: "with exit code 3", "killed by
+        signal SIGKILL"; None if the launcher cannot say."""
+        try:
+            with self._lock:
+                self.chan.send(json.dumps({"status": pid}).encode())
+                answer = json.loads(self._answer())
+        except (OSError, ValueError):
+            return None
+        return answer.get("ended")
 
     def stop(self, timeout: float) -> None:
         """Close its socket (it exits on EOF); kill it by pid if it is still there after ``timeout``."""
@@ -120,6 +180,7 @@ class NodeProcess:
         self._next_cmd = 0
         self.popen: subprocess.Popen | None = None
         self._pidfd: int | None = None
+        self._launcher = launcher
         if launcher is not None:
             self.pid, w = launcher.fork(uid, self.log_path, workdir)
             self.stdin = os.fdopen(w, "wb")
@@ -156,6 +217,22 @@ class NodeProcess:
     def exit_code(self) -> int | None:
         """How it ended, when known (a forked node is reaped by the kernel, not by us)."""
         return self.popen.poll() if self.popen is not None else None
+
+    def how_ended(self) -> str:
+        """How the (ended) process ended, in words: "with exit code 3", "killed by signal
+        SIGKILL", or "" when nobody can tell."""
+        if self.popen is not None:
+            code = self.popen.poll()
+            if code is None:
+                return ""
+            if code < 0:
+                with contextlib.suppress(ValueError):
+                    return f"killed by signal {signal.Signals(-code).name}"
+                return f"killed by signal {-code}"
+            return f"with exit code {code}"
+        if self._launcher is None or not self._launcher.alive():
+            return ""
+        return self._launcher.ended(self.pid) or ""
 
     def command(self, cmd: str, fields: dict[str, Any] | None = None) -> int:
         """Send command ``cmd`` with ``fields``; returns its id (the node's ``done`` names it)."""
