@@ -463,6 +463,7 @@ def report(outcomes: list[Outcome], args, hogs_left: list[int], elapsed: float) 
 
 
 def main(argv: list[str] | None = None) -> int:
+    global REPLY_TIMEOUT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200,
                     help="correct runs (default 200)")
@@ -489,7 +490,6 @@ def main(argv: list[str] | None = None) -> int:
         args.runs, args.fault_runs, args.negatives = 30, 15, 2
         args.time_limit = min(args.time_limit, 150.0)
 
-    global REPLY_TIMEOUT
     REPLY_TIMEOUT = args.reply_timeout
 
     def terminated(signum, frame):
