@@ -41,7 +41,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from paxos_edu import Config, check_safety
+from paxos_edu import Config, check_safety, to_jsonl
 from paxos_edu.cluster import Cluster
 
 BIG = Config(proposers=5, acceptors=45, learners=51)
@@ -49,6 +49,7 @@ ELEVEN = Config(proposers=3, acceptors=5, learners=3)
 BATCH = 20
 VALUES = (210, 220, 230, "x", "y")
 REPLY_TIMEOUT = 30.0  # Cluster's bound on each wait for a node (its default is 10 s)
+TRACES = ""  # --traces DIR: where the trace of each failed run goes
 
 
 @dataclass
@@ -116,6 +117,11 @@ def wait_gone(pids, timeout: float) -> list[int]:
 
 
 def closing(out: Outcome, c: Cluster) -> None:
+    failed = out.violations or out.error or not out.decided or (
+        out.kind == "amnesia" and not out.agreement_caught)
+    if TRACES and failed and c.started:
+        os.makedirs(TRACES, exist_ok=True)
+        to_jsonl(c.trace, os.path.join(TRACES, f"{out.kind}-{out.seed}.jsonl"))
     c.close()
     out.left = wait_gone(out.pids, 5.0)
 
@@ -463,7 +469,7 @@ def report(outcomes: list[Outcome], args, hogs_left: list[int], elapsed: float) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    global REPLY_TIMEOUT
+    global REPLY_TIMEOUT, TRACES
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200,
                     help="correct runs (default 200)")
@@ -483,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="s without any event after heal that end a fault run (default 3)")
     ap.add_argument("--reply-timeout", type=float, default=REPLY_TIMEOUT,
                     help="Cluster(reply_timeout=): s a node may take over one input (default 30)")
+    ap.add_argument("--traces", metavar="DIR", default="",
+                    help="write the trace of each failed run to DIR/KIND-SEED.jsonl")
     ap.add_argument("--hogs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--show", type=int, default=20, help="failures listed (default 20)")
     args = ap.parse_args(argv)
@@ -490,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         args.runs, args.fault_runs, args.negatives = 30, 15, 2
         args.time_limit = min(args.time_limit, 150.0)
 
-    REPLY_TIMEOUT = args.reply_timeout
+    REPLY_TIMEOUT, TRACES = args.reply_timeout, args.traces
 
     def terminated(signum, frame):
         raise KeyboardInterrupt
