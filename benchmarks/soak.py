@@ -2,6 +2,7 @@
 
     python benchmarks/soak.py [--runs 200] [--negatives 10] [--time-limit 1080] [--quick]
     python benchmarks/soak.py --only fault:17        # one run again, by kind and seed
+    python benchmarks/soak.py --traces /tmp/t        # keep each failed run's trace (JSONL)
 
 It starts ``os.cpu_count()`` busy-loop processes (killed by pid at the end, also on
 Ctrl-C or an error), then runs
@@ -117,8 +118,10 @@ def wait_gone(pids, timeout: float) -> list[int]:
 
 
 def closing(out: Outcome, c: Cluster) -> None:
-    failed = out.violations or out.error or not out.decided or (
-        out.kind == "amnesia" and not out.agreement_caught)
+    if out.kind == "amnesia":
+        failed = out.error or not out.agreement_caught
+    else:
+        failed = out.violations or out.error or not out.decided
     if TRACES and failed and c.started:
         os.makedirs(TRACES, exist_ok=True)
         to_jsonl(c.trace, os.path.join(TRACES, f"{out.kind}-{out.seed}.jsonl"))
