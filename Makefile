@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab classroom lint bench notebooks clean
+.PHONY: demo test lab classroom lint bench soak notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# Real processes under a CPU the script saturates, then 10^4 simulator schedules (<= 30 min).
+soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py
+	$(BIN)/python benchmarks/sim_schedules.py
 
 # Re-run every lesson in a fresh kernel and store its outputs (without run timestamps).
 notebooks: $(STAMP)

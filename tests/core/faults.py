@@ -9,8 +9,9 @@ hypothesis can shrink it freely.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
-from paxos_edu import Config, Simulation
+from paxos_edu import Config, Simulation, check_safety
 
 from .helpers import elect_and_assign
 
@@ -40,6 +41,12 @@ class FaultyRun:
         """Election and role assignment over reliable FIFO links (roles are sent only once)."""
         elect_and_assign(self.sim)
         assert self.sim.leader() == self.cfg.n_consensus - 1
+        return self
+
+    def begin(self) -> FaultyRun:
+        """Only start: the election's tokens are pending, so a schedule's faults reach the
+        election and the role setup too (``setup`` runs them over reliable links instead)."""
+        self.sim.start()
         return self
 
     def apply(self, op: str, x: int) -> None:
@@ -106,3 +113,65 @@ def random_config(rng: random.Random) -> Config:
                   clients=tuple((v, rng.randrange(3)) for v in values),
                   ring=rng.choice(("ascending", "descending", "random")),
                   ring_seed=rng.randrange(100))
+
+
+@dataclass(frozen=True)
+class HealOutcome:
+    """What one seeded schedule from ``Simulation.start()`` left once the faults stopped."""
+
+    seed: int
+    config: Config
+    length: int
+    violations: tuple[str, ...]
+    decided: bool
+    stuck: str
+    """Why not every client decided ("" if all did): where the run stopped."""
+    lost: tuple[str, ...]
+    """The kinds of message the schedule dropped (``Token``, ``Roles``, ``Proposal``, ...)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.decided and not self.violations
+
+    @property
+    def reproduce(self) -> str:
+        return (f"python -c 'import sys; sys.path.insert(0, \"tests\"); "
+                f"from core.faults import heal_schedule; print(heal_schedule({self.seed}))'")
+
+
+def heal_schedule(seed: int, max_length: int = 200, max_steps: int = 20_000,
+                  full_check: bool = True) -> HealOutcome:
+    """Seeded: a random configuration and schedule applied from ``Simulation.start()``, so
+    every fault (loss, duplication, delay, early timers, crashes and restarts, partitions)
+    reaches every phase, election tokens and ``Roles`` included; then heal, restart every
+    crashed node and run to quiescence (``FaultyRun.stop_faults``).
+
+    ``full_check`` also runs ``check_safety`` over the whole trace and checks that the
+    clients agree on a requested value (the live monitor's violations are always kept).
+    """
+    rng = random.Random(seed)
+    cfg = random_config(rng)
+    schedule = random_schedule(rng, rng.randint(0, max_length))
+    run = FaultyRun(cfg, seed).begin().apply_all(schedule)
+    run.stop_faults(max_steps)
+    sim = run.sim
+    violations = [str(v) for v in sim.violations]
+    if full_check:
+        violations += [str(v) for v in check_safety(sim.trace) if str(v) not in violations]
+        values = set(sim.decided().values())
+        if len(values) > 1 or not values <= {v for v, _ in cfg.clients}:
+            violations.append(f"clients told {sim.decided()}, requested {cfg.clients}")
+    decided = sim.all_decided()
+    stuck = ""
+    if not decided:
+        roleless = sorted(u for u, s in sim.snapshot().items()
+                          if s["alive"] and (not s.get("role") or s.get("proposer", 0) < 0))
+        if sim.leader() is None:
+            stuck = "election stalled: no leader"
+        elif roleless:
+            stuck = f"setup incomplete: nodes {roleless} have no roles"
+        else:
+            stuck = f"elected, {len(sim.decided())} of {len(cfg.clients)} clients decided"
+    lost = sorted({ev["msg"]["type"] for ev in sim.trace if ev["kind"] == "drop"})
+    return HealOutcome(seed, cfg, len(schedule), tuple(violations), decided, stuck,
+                       tuple(lost))
