@@ -84,6 +84,16 @@ class Election:
             self.leader = self.uid
         return action, []
 
+    def follow(self, leader: int) -> None:
+        """setup: told who leads, I stop competing (black), so I relay every token from now on.
+
+        A node that restarted without roles starts red again; once it has them it must relay
+        the tokens that smaller nodes without roles re-send, or they never reach the leader.
+        """
+        self.leader = leader
+        if leader != self.uid:
+            self.color = BLACK
+
     @property
     def is_leader(self) -> bool:
         return self.leader == self.uid

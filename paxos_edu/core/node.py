@@ -66,8 +66,7 @@ class Node:
         storage = storage or {}
         if storage.get("roles"):
             self._assign(message_from_dict(storage["roles"]))
-            self.election.color = "black" if self.roles.leader != uid else "red"
-            self.election.leader = self.roles.leader
+            self.election.follow(self.roles.leader)
             self.role.restore(storage.get("paxos", {}))
 
     # -- driver interface ------------------------------------------------------
@@ -134,7 +133,7 @@ class Node:
         """setup: take the role the leader gave me (a repeated Roles changes nothing)."""
         if self.roles is not None:
             return []
-        self.election.leader = msg.leader
+        self.election.follow(msg.leader)
         return [*self._assign(msg), CancelTimer(ELECTION_TIMER)]
 
     def receive_ask_roles(self, src: int, msg: AskRoles) -> list[Effect]:
