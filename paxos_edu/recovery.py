@@ -5,9 +5,10 @@ timer just set, no roles anywhere) and visits every interleaving of the election
 and set-up: any Token, Roles or AskRoles in flight may be delivered next or lost
 (within a budget of ``losses``), and when none is in flight any election or roles
 timer may fire (as in the simulator: a timer that fires early only adds copies,
-which the random heal schedules of ``benchmarks/sim_schedules.py`` cover). From every state it reaches, it then stops the faults and lets the
-system run (oldest message first; when none is in flight, the soonest timer),
-and requires every client to decide within ``heal_steps`` steps.
+which the random heal schedules of ``benchmarks/sim_schedules.py`` cover).
+From every state it reaches, it then stops the faults and lets the system run
+(oldest message first; when none is in flight, the soonest timer), and requires
+every client to decide within ``heal_steps`` steps.
 
 That is a liveness property checked on a bounded model: every state within
 ``max_depth`` steps and ``losses`` losses, not every state there is. A state
