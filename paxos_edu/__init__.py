@@ -1,6 +1,6 @@
 """paxos_edu: Basic Paxos and Chang-Roberts leader election to watch, step and break.
 
-The public API (DESIGN.md section 3)::
+The public API (docs/architecture.md)::
 
     from paxos_edu import Config, Simulation, Cluster, check_safety
     sim = Simulation(Config(proposers=2, acceptors=3, learners=1), seed=7)

@@ -1,4 +1,4 @@
-"""Safety invariants, checked over a trace (DESIGN.md's event schema).
+"""Safety invariants, checked over a trace (the event schema of docs/architecture.md).
 
 ``check_safety(trace)`` returns a list of ``Violation``s, empty when the run
 was safe. ``SafetyMonitor`` checks the same rules one event at a time, which

@@ -14,7 +14,7 @@ were at that moment. The cursor moves over the marks (time travel):
 - while the cursor is in the past the run is read-only: ``forward`` walks the
   recorded future again, ``fork`` throws it away and carries on from the
   cursor in a new Simulation (a Cluster forks into the simulator: its actions
-  are replayed there, as DESIGN.md section 1 promises they can be).
+  are replayed there, as docs/architecture.md promises they can be).
 
 A scenario's script (``scenarios.py``) is walked by ``step()`` before it falls
 back to ``run.step()``; each mark remembers how far the script had got, so a

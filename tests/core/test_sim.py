@@ -15,7 +15,7 @@ CFG = Config(proposers=2, acceptors=3, learners=1)
 
 
 def contended(seed: int = 7) -> Simulation:
-    """The DESIGN.md example: two clients asking two proposers for different values."""
+    """The README example: two clients asking two proposers for different values."""
     sim = Simulation(CFG, seed=seed)
     sim.propose(210, proposer=0)
     sim.propose(220, proposer=1)
@@ -247,7 +247,7 @@ def test_unknown_ids_and_uids_are_refused_clearly():
 
 
 def test_every_event_follows_the_trace_schema():
-    """seq counts from 0, t never goes back in a free run, kinds and fields as in DESIGN.md."""
+    """seq counts from 0, t never goes back in a free run, kinds and fields as in docs/architecture.md."""
     sim = contended()
     sim.run()
     assert [ev["seq"] for ev in sim.trace] == list(range(len(sim.trace)))
