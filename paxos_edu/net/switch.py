@@ -12,9 +12,16 @@ counter, and records a ``send`` trace event. Then:
   delivers, drops, duplicates or delays it;
 - a peer-link ``copy`` (the sender sent the message straight to its peer, which nodes
   do in run mode while ``direct_ok()``) is recorded as sent and delivered, or dropped
-  if the peer is down, and not forwarded. A node's ``batch`` of reports waits until the
-  copy of the message that caused it has been recorded (at most ``HOLD_MAX`` s), and
-  that node's later datagrams wait behind it: the trace keeps causes before effects.
+  if the peer is down, and not forwarded.
+
+Causal order: a node's ``batch`` names its ``cause`` (the peer-link message it handled)
+and carries that message's envelope (``recv``). ``causal.CausalOrder`` decides when each
+accepted datagram is acted on: a batch (and its node's later datagrams) waits until the
+cause's copy is recorded, or its sender is dead, or its sender's answer to a ``sync``
+question (asked through ``ask_sync``, re-asked every ``SYNC_RESEND`` s until answered)
+proves the copy lost; then the cause is recorded from the receiver's envelope, marked
+``reported_by: "receiver"`` with the ``reason``. Nothing is released on a timeout, so
+the trace's list order is causal whatever the load; ``t`` is for display only.
 
 Trace events have exactly ``Simulation.trace``'s schema and go through a
 ``SafetyMonitor`` as they are recorded. Everything here is guarded by ``cond``
@@ -32,7 +39,7 @@ import socket
 import sys
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -41,14 +48,15 @@ from ..core.codec import BadMessage, Envelope, decode, encode
 from ..core.invariants import SafetyMonitor
 from ..core.messages import Message, Timer
 from ..sim import Pending
+from .causal import CausalOrder
 from .control import MAGIC as CONTROL_MAGIC
 from .control import check_ctl, control_key, decode_control, reason_category
 
 RCVBUF = 4 << 20
 DRAIN_BATCH = 500
 """Datagrams read per wake-up before due deliveries get a turn (a flood cannot starve them)."""
-HOLD_MAX = 0.2
-"""Seconds a batch waits for its cause's copy (lost, or its sender died) before it is recorded."""
+SYNC_RESEND = 0.5
+"""Seconds before a ``sync`` question that got no answer is asked again (a retransmission)."""
 SWITCH_NICE = 10
 """How much nicer than the nodes the switch thread is on Linux: it records what they do,
 and must not take a CPU from a node with a message to handle (on two cores it would)."""
@@ -62,7 +70,7 @@ class Peer:
     nonce: str
     addr: tuple[str, int] | None = None
     last_seq: int = 0
-    processed: int = 0  # the counter of its last datagram the switch has acted on
+    inc: int = 0  # which incarnation of the uid: causal order names processes by it
     alive: bool = True
     pid: int = 0
     hello: dict | None = None
@@ -109,8 +117,10 @@ class Switch:
         self._next_id = 1
         self._out_seq = 0
         self._due: list[tuple[float, int]] = []
-        self.held: dict[int, deque] = {}  # uid -> its datagrams waiting for a cause, in order
-        self._held_since: dict[int, float] = {}
+        self.order = CausalOrder()
+        self.ask_sync: Callable[[int], None] | None = None  # asks a node's process to sync
+        self._asked: dict[int, float] = {}  # incarnation -> when to ask it again
+        self._incs: dict[int, Peer] = {}
         self._closed = False
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         with contextlib.suppress(OSError):  # a smaller buffer only matters under a flood
@@ -139,8 +149,7 @@ class Switch:
                     else:
                         self._drain_wake()
                 self._release_due()
-                with self.cond:
-                    self._release_held()
+                self._ask()
         except OSError:
             if not self._closed:
                 raise
@@ -192,7 +201,7 @@ class Switch:
             return self.count(reason_category(exc.reason))
         with self.cond:
             if self._accept(env.src, env.seq, addr):
-                self._in_order(env.src, env.seq, lambda: self._on_send(env))
+                self._in_order(env.src, env.seq, lambda skip: self._on_send(env))
 
     def count(self, reason: str) -> None:
         with self.cond:
@@ -220,82 +229,92 @@ class Switch:
                 return self.count("unknown sender")
             peer.addr, peer.last_seq, peer.pid, peer.hello = addr, seq, ctl["pid"], ctl["snapshot"]
             self.retired.discard(addr)  # the port of a dead process, reused by the kernel
-        elif self._accept(src, seq, addr):
-            cause = ctl["cause"] if kind == "batch" else None
-            self._in_order(src, seq, lambda: getattr(self, f"_on_{kind}")(src, ctl), cause)
-
-    # -- keeping causes before effects ---------------------------------------------------------
-    def _in_order(self, uid: int, seq: int, act: Callable[[], None], cause=None) -> None:
-        """Act on datagram ``seq`` of ``uid`` now, or once its cause and its elders are recorded."""
-        queue = self.held.get(uid)
-        if queue is None and self._recorded(cause):
-            act()
-            self.peers[uid].processed = seq
-            self._release_held()
+        elif not self._accept(src, seq, addr):
             return
-        if queue is None:
-            queue = self.held[uid] = deque()
-            self._held_since[uid] = time.monotonic()
-            self.wake()  # the thread's next timeout must cover HOLD_MAX
-        queue.append((seq, act, cause))
+        elif kind == "batch":
+            self._on_batch(src, seq, ctl)
+        elif kind == "synced":
+            self._asked.pop(self.peers[src].inc, None)  # answered: ask again at once if need be
+            self._in_order(src, seq, lambda skip: None, sync=True)
+        else:
+            self._in_order(src, seq, lambda skip: getattr(self, f"_on_{kind}")(src, ctl))
 
-    def _recorded(self, cause) -> bool:
-        """Whether the copy of message ``cause`` = [src, seq] is in the trace (or never will be)."""
-        if cause is None:
-            return True
-        if not (isinstance(cause, list) and len(cause) == 2
-                and all(type(x) is int for x in cause)):
-            return True  # malformed (a signed but buggy batch): nothing to wait for
-        peer = self.peers.get(cause[0])
-        return peer is None or not peer.alive or peer.processed >= cause[1]
+    def _in_order(self, uid: int, seq: int, act: Callable, cause=None, copies=(), recv=None,
+                  sync: bool = False) -> None:
+        """Act on datagram ``seq`` of ``uid`` when ``order`` says (see ``causal``)."""
+        inc, key = self.peers[uid].inc, None
+        if (isinstance(cause, list) and len(cause) == 2 and all(type(x) is int for x in cause)
+                and cause[0] in self.peers and cause[0] != uid):
+            key = (self.peers[cause[0]].inc, cause[1])  # the process it heard from is current
+        self._act(self.order.arrive(inc, seq, (act, recv), key, copies, sync))
+        if self.order.held(inc):
+            self.wake()  # the thread asks for the proof it waits for (``_ask``)
 
-    def _release_held(self) -> None:
-        """Act on every held datagram whose cause is now recorded, or has waited HOLD_MAX s."""
-        progress = True
-        while progress and self.held:
-            progress = False
-            for uid in list(self.held):
-                queue = self.held[uid]
-                overdue = time.monotonic() - self._held_since[uid] >= HOLD_MAX
-                released = 0
-                while queue and (overdue or self._recorded(queue[0][2])):
-                    seq, act, _ = queue.popleft()
-                    act()
-                    self.peers[uid].processed = seq
-                    released += 1
-                if not queue:
-                    del self.held[uid], self._held_since[uid]
-                elif released:
-                    self._held_since[uid] = time.monotonic()  # a new head: its own wait
-                progress = progress or bool(released)
+    def _act(self, releases) -> None:
+        for r in releases:
+            act, recv = r.payload
+            if r.recover is not None and recv is not None:
+                self._record_copy(recv, reported_by="receiver", reason=r.recover)
+            act(r.skip)
 
-    def _on_batch(self, uid: int, ctl: dict) -> None:
-        """A node's reports about one input, in the order it made them."""
+    def _ask(self) -> None:
+        """Ask for a ``sync`` every node whose answer would release a held batch."""
+        now, ask = time.monotonic(), []
+        with self.cond:
+            wanted = self.order.wanted()
+            for inc in [i for i in self._asked if i not in wanted]:
+                del self._asked[inc]
+            for inc in wanted:
+                if self._asked.get(inc, 0) <= now:
+                    self._asked[inc] = now + SYNC_RESEND
+                    ask.append(self._incs[inc].uid)
+        for uid in ask:  # outside the lock: it writes to a pipe
+            if self.ask_sync is not None:
+                self.ask_sync(uid)
+
+    def _on_batch(self, uid: int, seq: int, ctl: dict) -> None:
+        """A node's reports about one input, in the order it made them (checked now)."""
+        items, copies, recv = [], [], None
         for item in ctl["items"]:
             try:
                 check_ctl(item)
-                if item["type"] in ("hello", "batch"):
+                if item["type"] in ("hello", "batch", "synced"):
                     raise BadMessage(f"{item['type']} inside a batch")
-            except BadMessage:
-                self.count("invalid content")
+                if item["type"] in ("copy", "recv"):
+                    env = decode(item["data"].encode(), self.key)
+                    ok = env.src == uid if item["type"] == "copy" else (
+                        env.dst == uid and [env.src, env.seq] == ctl["cause"])
+                    if not ok:
+                        raise BadMessage(f"{item['type']} of another node's message")
+                    if item["type"] == "recv":
+                        recv = env
+                        continue
+                    copies.append(env.seq)
+                    item = env
+            except BadMessage as exc:
+                self.count(reason_category(exc.reason))
                 continue
-            getattr(self, f"_on_{item['type']}")(uid, item)
+            items.append(item)
 
-    def _on_copy(self, uid: int, ctl: dict) -> None:
-        """The sender's copy of what it sent over a peer link: record it, forward nothing."""
-        try:
-            env = decode(ctl["data"].encode(), self.key)
-        except BadMessage as exc:
-            return self.count(reason_category(exc.reason))
-        if env.src != uid:
-            return self.count("unknown sender")
+        def act(skip) -> None:
+            for item in items:
+                if isinstance(item, Envelope):
+                    if item.seq not in skip:
+                        self._record_copy(item)
+                else:
+                    getattr(self, f"_on_{item['type']}")(uid, item)
+
+        self._in_order(uid, seq, act, ctl["cause"], copies, recv)
+
+    def _record_copy(self, env: Envelope, **extra) -> None:
+        """A message sent over a peer link: record it as sent and delivered (or dropped)."""
         mid = self.new_id()
-        self.emit("send", env.src, env.dst, env.msg, id=mid)
+        self.emit("send", env.src, env.dst, env.msg, id=mid, **extra)
         peer = self.peers.get(env.dst)
         if peer is None or not peer.alive:
             self.emit("drop", env.src, env.dst, env.msg, id=mid, reason="crashed")
         else:
-            self.emit("deliver", env.src, env.dst, env.msg, id=mid)
+            self.emit("deliver", env.src, env.dst, env.msg, id=mid, **extra)
             self.routes["peer link"] += 1
 
     def _on_timer_set(self, uid: int, ctl: dict) -> None:
@@ -395,7 +414,7 @@ class Switch:
 
     def _next_timeout(self) -> float | None:
         with self.cond:
-            waits = [since + HOLD_MAX - time.monotonic() for since in self._held_since.values()]
+            waits = [at - time.monotonic() for at in self._asked.values()]
             if self.mode == "run" and self._due:
                 waits.append((self._due[0][0] - self.now()) / 1000)
             return max(0.0, min(waits)) if waits else None
@@ -455,8 +474,11 @@ class Switch:
             old = self.peers.get(uid)
             if old is not None and old.addr is not None:
                 self.retired.add(old.addr)
-            self.peers[uid] = Peer(uid, nonce)
-            return self.peers[uid]
+            if old is not None and old.alive:
+                self._act(self.order.mark_dead(old.inc))  # replaced: nothing more comes from it
+            peer = self.peers[uid] = Peer(uid, nonce, inc=len(self._incs) + 1)
+            self._incs[peer.inc] = peer
+            return peer
 
     def mark_dead(self, uid: int) -> None:
         with self.cond:
@@ -465,7 +487,8 @@ class Switch:
                 peer.alive = False
                 if peer.addr is not None:
                     self.retired.add(peer.addr)
-            self._release_held()  # nothing will come from it: what waited for it goes on
+                self._act(self.order.mark_dead(peer.inc))  # what waited for it goes on
+            self.wake()  # the batches released may wait for other causes: ask for those
 
     def blocked(self, src: int, dst: int) -> bool:
         """Whether a partition separates ``src`` from ``dst`` (Simulation's rule)."""
