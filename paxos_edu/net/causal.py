@@ -85,6 +85,8 @@ class CausalOrder:
             self.synced[node] = max(self.synced.get(node, 0), seq)
         if cause is not None:
             cause = tuple(cause)
+            if cause[0] == node:
+                cause = None  # a node cannot wait for itself (only a buggy report says so)
         held = _Held(node, seq, payload, cause, tuple(copies))
         for s in held.copies:
             self.carried[(node, s)] = self.carried.get((node, s), 0) + 1
