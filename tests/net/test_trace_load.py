@@ -79,3 +79,66 @@ def test_a_learner_that_decides_early_is_caught_by_the_causality_check():
     assert len(learner_causality(trace)) == 1
     trace[2], trace[3] = trace[3], trace[2]
     assert learner_causality(trace) == []
+
+
+def lose_the_first_accept_report(c: Cluster) -> list[int]:
+    """Make the switch's socket lose proposer 0's first batch reporting Accept copies."""
+    from paxos_edu.net.control import MAGIC, decode_control
+
+    sw, lost = c._switch, []
+    receive = sw.receive
+
+    def lossy(data: bytes, addr) -> None:
+        if not lost and data.startswith(MAGIC):
+            src, _, ctl = decode_control(data, sw.ckey)
+            if src == 0 and ctl["type"] == "batch" and any(
+                    item["type"] == "copy" and '"Accept"' in item["data"]
+                    for item in ctl["items"]):
+                lost.append(src)
+                return
+        receive(data, addr)
+
+    sw.receive = lossy
+    return lost
+
+
+def assert_causal(trace) -> None:
+    assert check_safety(trace) == [] and learner_causality(trace) == []
+    for a in (1, 2, 3):  # each acceptor's Accepted comes after the Accept it answers
+        accept = [i for i, ev in enumerate(trace) if ev["kind"] == "deliver" and ev["dst"] == a
+                  and ev["msg"]["type"] == "Accept"]
+        accepted = [i for i, ev in enumerate(trace) if ev["kind"] == "send" and ev["src"] == a
+                    and ev["msg"]["type"] == "Accepted"]
+        assert accept and accepted and accept[0] < accepted[0]
+
+
+def test_a_lost_report_is_proven_by_the_senders_sync_answer_and_recorded_from_the_receiver():
+    with Cluster(Config(proposers=1, acceptors=3, learners=1)) as c:
+        c.start(timeout=30)
+        assert c.run(until="elected", timeout=30).ok
+        lost = lose_the_first_accept_report(c)
+        c.propose(42)
+        assert c.run(timeout=30).status == "decided"
+        trace = c.trace
+    assert lost == [0]
+    recovered = [ev for ev in trace if ev.get("reported_by") == "receiver"]
+    assert recovered and all(ev["msg"]["type"] == "Accept" for ev in recovered)
+    assert {ev["reason"] for ev in recovered} == {"sender's report lost"}
+    assert_causal(trace)
+
+
+def test_reports_waiting_for_a_crashed_senders_lost_report_are_recorded_once_it_is_dead():
+    with Cluster(Config(proposers=1, acceptors=3, learners=1)) as c:
+        c.start(timeout=30)
+        assert c.run(until="elected", timeout=30).ok
+        lost = lose_the_first_accept_report(c)
+        c._switch.ask_sync = None  # no proof of the loss from the proposer: they must wait
+        c.propose(42)
+        assert c.wait_for(lambda c: c._switch.order.held() >= 3, timeout=30)
+        assert not any(ev["kind"] == "decide" for ev in c.trace)  # held, not guessed
+        c.crash(0)
+        assert c.wait_for(lambda c: any(ev["kind"] == "decide" for ev in c.trace), timeout=30)
+        trace = c.trace
+    assert lost == [0]
+    assert {ev["reason"] for ev in trace if ev.get("reported_by")} == {"sender crashed"}
+    assert_causal(trace)
