@@ -20,8 +20,9 @@ accepted datagram is acted on: a batch (and its node's later datagrams) waits un
 cause's copy is recorded, or its sender is dead, or its sender's answer to a ``sync``
 question (asked through ``ask_sync``, re-asked every ``SYNC_RESEND`` s until answered)
 proves the copy lost; then the cause is recorded from the receiver's envelope, marked
-``reported_by: "receiver"`` with the ``reason``. Nothing is released on a timeout, so
-the trace's list order is causal whatever the load; ``t`` is for display only.
+``reported_by: "receiver"`` with the ``reason`` (the handlers: ``reports``). Nothing
+is released on a timeout, so the trace's list order is causal whatever the load; ``t``
+is for display only. See docs/trace.md, "Causal order of the trace".
 
 Trace events have exactly ``Simulation.trace``'s schema and go through a
 ``SafetyMonitor`` as they are recorded. Everything here is guarded by ``cond``
