@@ -10,19 +10,24 @@ switch refuse replays of either.
 The reports (``CONTROL_KINDS``): ``hello`` (I am up, here is my state), ``timer_set``,
 ``timer_cancel``, ``timer_fired``, ``decide``, ``done`` (I finished handling an input;
 my new state if it changed), ``stats`` (bad datagrams I dropped, by reason), ``copy``
-(a protocol datagram I sent over a peer link) and ``batch`` (several of these at once).
+(a protocol datagram I sent over a peer link), ``recv`` (the peer-link datagram I was
+handling, as I received it), ``synced`` (my answer to ``sync``: my output counter) and
+``batch`` (several of these at once).
 
 Commands go the other way as JSON lines on the node's stdin, a pipe private to the two
 processes, so they need no signature: ``init`` (first line), ``start``, ``fire``,
-``cancel``, ``add_client``, ``mode``, ``links``, ``stop``.
+``cancel``, ``add_client``, ``mode``, ``links``, ``sync`` (answer ``synced`` now; the
+switch asks when it needs proof that a report of mine was lost), ``stop``.
 
 Peer links (run mode, no faults): a node sends protocol datagrams straight to its peers
 and reports each one's envelope to the switch as a ``copy``, which the switch records as
 sent and delivered without forwarding it. Everything a node reports while handling one
-input travels in one ``batch`` after its messages have left, naming the input's
-``cause`` (sender uid and counter of the peer-link message being handled); the switch
-holds a batch until the cause's own copy is recorded, so the trace never shows a reply
-before the message that caused it.
+input travels in one ``batch`` naming the input's ``cause`` (sender uid and counter of
+the peer-link message being handled) and carrying it (``recv``); the batch leaves
+*before* the messages (copy first), so the switch nearly always has a cause's copy
+before its effects' batch. The switch holds a batch until the cause's copy is recorded,
+or proven never to come (see ``causal``), so the trace never shows a reply before the
+message that caused it.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ CONTROL_KINDS: dict[str, dict[str, tuple]] = {
     "done": {"input": (str,), "ref": (int,), "snapshot": (dict, type(None))},
     "stats": {"counts": (dict,)},
     "copy": {"data": (str,)},
+    "recv": {"data": (str,)},
+    "synced": {"out": (int,)},
     "batch": {"cause": (list, type(None)), "items": (list,)},
 }
 """Every report a node sends, with the JSON types of its fields."""

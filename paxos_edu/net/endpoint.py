@@ -8,9 +8,14 @@ report. After every input it reports its new state (always in step mode, where t
 controller waits for that ``done`` before going on).
 
 With peer links on (``links`` command: run mode, no faults), a ``Send`` goes straight
-to the peer's address, and everything the node reports about one input (a copy of each
-message it sent, its new state, ...) follows in one ``batch`` to the switch, naming the
-input as its cause (see ``control``).
+to the peer's address, and everything the node reports about one input (the message it
+handled, a copy of each message it sent, its new state, ...) goes in one ``batch`` to
+the switch, naming the input as its cause (see ``control``). Copy first: once the
+handler has returned and every ``Persist`` is on disk (in effect order, so before any
+``Send``), the batch leaves for the switch, and only then the messages for the peers.
+A sender's datagrams enter the loopback queue in order, so the switch holds the copy
+of a message before its receiver can even have it; the switch's ordering
+(``causal``) rarely has to wait, and never guesses.
 
 What it accepts: datagrams that verify under the cluster key, are addressed to this
 node and come either from the switch's address with a switch counter larger than the
@@ -62,6 +67,7 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         self.link_seq: dict[int, int] = {}  # the last counter accepted from each peer
         self.direct = False  # whether to send over peer links (in run mode)
         self.batch: list[dict] | None = None  # reports held until the input is handled
+        self.outbox: list[tuple[bytes, tuple]] | None = None  # peer datagrams, after the batch
         self.handles: dict[str, asyncio.TimerHandle] = {}
         self.bad: Counter = Counter()
         self.stats_due = False
@@ -108,7 +114,8 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         else:
             self.link_seq[env.src] = env.seq
         cause = [env.src, env.seq] if kind == "link" else None
-        self.run(lambda: self.node.handle(env.src, env.msg), kind, env.seq, cause=cause)
+        self.run(lambda: self.node.handle(env.src, env.msg), kind, env.seq, cause=cause,
+                 recv=data if cause else None)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP "port unreachable" from a switch that went away; stdin EOF ends us soon.
@@ -132,6 +139,8 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         elif name == "links":
             self.set_links(cmd["peers"], cmd["direct"])
             self.finish("cmd", ref, force=True)
+        elif name == "sync":  # the switch wants proof of what I have sent: no done
+            self.report({"type": "synced", "out": self.out_seq})
         elif name == "mode":
             self.set_mode(cmd["mode"], cmd.get("timers", []))
             self.finish("cmd", ref, force=True)
@@ -161,13 +170,18 @@ class NodeEndpoint(asyncio.DatagramProtocol):
 
     # -- performing effects -----------------------------------------------------------------
     def run(self, handler, kind: str, ref: int, force: bool = False,
-            cause: list[int] | None = None, first: dict | None = None) -> None:
+            cause: list[int] | None = None, first: dict | None = None,
+            recv: bytes | None = None) -> None:
         """Call ``handler`` (a node method), perform its effects, report my state.
 
-        Over peer links, the reports (``first``, then those the effects make, then
-        ``done``) wait and leave in one batch naming ``cause``, after the messages.
+        Over peer links, the reports (``recv``, the datagram handled, and ``first``,
+        then those the effects make, then ``done``) wait and leave in one batch naming
+        ``cause``, before the messages for the peers.
         """
-        self.batch = [] if self.direct and self.mode == "run" else None
+        direct = self.direct and self.mode == "run"
+        self.batch, self.outbox = ([], []) if direct else (None, None)
+        if recv is not None and direct:
+            self.report({"type": "recv", "data": recv.decode("utf-8", "replace")})
         if first is not None:
             self.report(first)
         try:
@@ -179,15 +193,21 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         self.flush(cause)
 
     def flush(self, cause: list[int] | None) -> None:
-        """Send the held reports as one batch (one batch each if together they are too large)."""
+        """Send the held reports as one batch (one batch each if together they are too
+        large, each with the ``recv`` item), then the messages for the peers."""
         batch, self.batch = self.batch, None
-        if not batch or self.report({"type": "batch", "cause": cause, "items": batch}):
-            return
-        for item in batch:
-            if not self.report({"type": "batch", "cause": cause, "items": [item]}) \
-                    and item["type"] == "done":  # the controller must still hear it is done
-                self.report({"type": "batch", "cause": cause,
-                             "items": [{**item, "snapshot": None}]})
+        outbox, self.outbox = self.outbox or [], None
+        if batch and len(batch) == 1 and batch[0]["type"] == "recv":
+            batch = []  # nothing to report: the message's copy says it all
+        if batch and not self.report({"type": "batch", "cause": cause, "items": batch}):
+            recv = [item for item in batch[:1] if item["type"] == "recv"]
+            for item in batch[len(recv):]:
+                if not self.report({"type": "batch", "cause": cause, "items": [*recv, item]}) \
+                        and item["type"] == "done":  # the controller must still hear it is done
+                    self.report({"type": "batch", "cause": cause,
+                                 "items": [*recv, {**item, "snapshot": None}]})
+        for data, peer in outbox:
+            self.transport.sendto(data, peer)
 
     def perform(self, effects) -> None:
         # In order; if a Persist fails (it raises), the Sends after it never leave.
@@ -213,11 +233,11 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         except BadMessage as exc:
             print(f"node {self.uid}: cannot send {msg}: {exc.reason}", flush=True)
             return
-        peer = self.links.get(dst) if self.direct and self.mode == "run" else None
+        peer = self.links.get(dst) if self.outbox is not None else None
         if peer is None:
             self.transport.sendto(data, self.switch)
-        else:
-            self.transport.sendto(data, peer)
+        else:  # after the batch with its copy (``flush``)
+            self.outbox.append((data, peer))
             self.report({"type": "copy", "data": data.decode()})
 
     def report(self, ctl: dict[str, Any]) -> bool:

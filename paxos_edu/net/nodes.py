@@ -36,6 +36,7 @@ class Nodes:
         self.procs = ProcessSet()
         self.launcher: Launcher | None = None
         self.live: dict[int, NodeProcess] = {}
+        switch.ask_sync = self.ask_sync
 
     def spawn(self, uid: int, config: Config, rng: str, resume: bool = False,
               amnesia: bool = False, bind: tuple[str, int] = ("127.0.0.1", 0)) -> None:
@@ -98,6 +99,12 @@ class Nodes:
         refs = {uid: self.live[uid].command(cmd, fields) for uid in uids if uid in self.live}
         for uid, ref in refs.items():
             self.wait_done(uid, "cmd", ref)
+
+    def ask_sync(self, uid: int) -> None:
+        """The switch needs proof of what ``uid`` has sent: ask it (any thread) for ``synced``."""
+        proc = self.live.get(uid)
+        if proc is not None:
+            proc.send({"cmd": "sync"})
 
     def wait_done(self, uid: int, kind: str, ref: int) -> None:
         """Wait until ``uid`` reports it finished input ``ref`` (a command, or a message)."""

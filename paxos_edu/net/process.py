@@ -178,6 +178,7 @@ class NodeProcess:
         self.uid = uid
         self.log_path = workdir / f"node-{uid}.log"
         self._next_cmd = 0
+        self._lock = threading.Lock()  # the switch thread writes ``sync`` commands too
         self.popen: subprocess.Popen | None = None
         self._pidfd: int | None = None
         self._launcher = launcher
@@ -242,8 +243,9 @@ class NodeProcess:
 
     def send(self, obj: dict[str, Any]) -> bool:
         try:
-            self.stdin.write(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
-            self.stdin.flush()
+            with self._lock:
+                self.stdin.write(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
+                self.stdin.flush()
             return True
         except (BrokenPipeError, ValueError, OSError):
             return False  # the node is gone; whoever waits for it will notice

@@ -12,9 +12,17 @@ counter, and records a ``send`` trace event. Then:
   delivers, drops, duplicates or delays it;
 - a peer-link ``copy`` (the sender sent the message straight to its peer, which nodes
   do in run mode while ``direct_ok()``) is recorded as sent and delivered, or dropped
-  if the peer is down, and not forwarded. A node's ``batch`` of reports waits until the
-  copy of the message that caused it has been recorded (at most ``HOLD_MAX`` s), and
-  that node's later datagrams wait behind it: the trace keeps causes before effects.
+  if the peer is down, and not forwarded.
+
+Causal order: a node's ``batch`` names its ``cause`` (the peer-link message it handled)
+and carries that message's envelope (``recv``). ``causal.CausalOrder`` decides when each
+accepted datagram is acted on: a batch (and its node's later datagrams) waits until the
+cause's copy is recorded, or its sender is dead, or its sender's answer to a ``sync``
+question (asked through ``ask_sync``, re-asked every ``SYNC_RESEND`` s until answered)
+proves the copy lost; then the cause is recorded from the receiver's envelope, marked
+``reported_by: "receiver"`` with the ``reason`` (the handlers: ``reports``). Nothing
+is released on a timeout, so the trace's list order is causal whatever the load; ``t``
+is for display only. See docs/trace.md, "Causal order of the trace".
 
 Trace events have exactly ``Simulation.trace``'s schema and go through a
 ``SafetyMonitor`` as they are recorded. Everything here is guarded by ``cond``
@@ -32,23 +40,23 @@ import socket
 import sys
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..core.codec import BadMessage, Envelope, decode, encode
 from ..core.invariants import SafetyMonitor
-from ..core.messages import Message, Timer
+from ..core.messages import Message
 from ..sim import Pending
+from .causal import CausalOrder
 from .control import MAGIC as CONTROL_MAGIC
-from .control import check_ctl, control_key, decode_control, reason_category
+from .control import control_key, decode_control, reason_category
+from .reports import Reports
 
 RCVBUF = 4 << 20
 DRAIN_BATCH = 500
 """Datagrams read per wake-up before due deliveries get a turn (a flood cannot starve them)."""
-HOLD_MAX = 0.2
-"""Seconds a batch waits for its cause's copy (lost, or its sender died) before it is recorded."""
 SWITCH_NICE = 10
 """How much nicer than the nodes the switch thread is on Linux: it records what they do,
 and must not take a CPU from a node with a message to handle (on two cores it would)."""
@@ -62,7 +70,7 @@ class Peer:
     nonce: str
     addr: tuple[str, int] | None = None
     last_seq: int = 0
-    processed: int = 0  # the counter of its last datagram the switch has acted on
+    inc: int = 0  # which incarnation of the uid: causal order names processes by it
     alive: bool = True
     pid: int = 0
     hello: dict | None = None
@@ -84,7 +92,7 @@ class LinkFaults:
         return bool(self.loss or self.duplicate or self.delay[1] > 0)
 
 
-class Switch:
+class Switch(Reports):
     """The controller's UDP switch on ``host`` port 0, with its own receiving thread."""
 
     def __init__(self, key: bytes, mode: str = "run", seed: int = 0, host: str = "127.0.0.1"):
@@ -109,8 +117,10 @@ class Switch:
         self._next_id = 1
         self._out_seq = 0
         self._due: list[tuple[float, int]] = []
-        self.held: dict[int, deque] = {}  # uid -> its datagrams waiting for a cause, in order
-        self._held_since: dict[int, float] = {}
+        self.order = CausalOrder()
+        self.ask_sync: Callable[[int], None] | None = None  # asks a node's process to sync
+        self._asked: dict[int, float] = {}  # incarnation -> when to ask it again
+        self._incs: dict[int, Peer] = {}
         self._closed = False
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         with contextlib.suppress(OSError):  # a smaller buffer only matters under a flood
@@ -139,8 +149,7 @@ class Switch:
                     else:
                         self._drain_wake()
                 self._release_due()
-                with self.cond:
-                    self._release_held()
+                self._ask()
         except OSError:
             if not self._closed:
                 raise
@@ -192,7 +201,7 @@ class Switch:
             return self.count(reason_category(exc.reason))
         with self.cond:
             if self._accept(env.src, env.seq, addr):
-                self._in_order(env.src, env.seq, lambda: self._on_send(env))
+                self._in_order(env.src, env.seq, lambda skip: self._on_send(env))
 
     def count(self, reason: str) -> None:
         with self.cond:
@@ -210,123 +219,6 @@ class Switch:
             return False
         peer.last_seq = seq
         return True
-
-    # -- reports from nodes --------------------------------------------------------------------
-    def _on_control(self, src: int, seq: int, ctl: dict, addr: tuple[str, int]) -> None:
-        kind = ctl["type"]
-        if kind == "hello":
-            peer = self.peers.get(src)
-            if peer is None or peer.nonce != ctl["nonce"] or peer.addr is not None:
-                return self.count("unknown sender")
-            peer.addr, peer.last_seq, peer.pid, peer.hello = addr, seq, ctl["pid"], ctl["snapshot"]
-            self.retired.discard(addr)  # the port of a dead process, reused by the kernel
-        elif self._accept(src, seq, addr):
-            cause = ctl["cause"] if kind == "batch" else None
-            self._in_order(src, seq, lambda: getattr(self, f"_on_{kind}")(src, ctl), cause)
-
-    # -- keeping causes before effects ---------------------------------------------------------
-    def _in_order(self, uid: int, seq: int, act: Callable[[], None], cause=None) -> None:
-        """Act on datagram ``seq`` of ``uid`` now, or once its cause and its elders are recorded."""
-        queue = self.held.get(uid)
-        if queue is None and self._recorded(cause):
-            act()
-            self.peers[uid].processed = seq
-            self._release_held()
-            return
-        if queue is None:
-            queue = self.held[uid] = deque()
-            self._held_since[uid] = time.monotonic()
-            self.wake()  # the thread's next timeout must cover HOLD_MAX
-        queue.append((seq, act, cause))
-
-    def _recorded(self, cause) -> bool:
-        """Whether the copy of message ``cause`` = [src, seq] is in the trace (or never will be)."""
-        if cause is None:
-            return True
-        if not (isinstance(cause, list) and len(cause) == 2
-                and all(type(x) is int for x in cause)):
-            return True  # malformed (a signed but buggy batch): nothing to wait for
-        peer = self.peers.get(cause[0])
-        return peer is None or not peer.alive or peer.processed >= cause[1]
-
-    def _release_held(self) -> None:
-        """Act on every held datagram whose cause is now recorded, or has waited HOLD_MAX s."""
-        progress = True
-        while progress and self.held:
-            progress = False
-            for uid in list(self.held):
-                queue = self.held[uid]
-                overdue = time.monotonic() - self._held_since[uid] >= HOLD_MAX
-                released = 0
-                while queue and (overdue or self._recorded(queue[0][2])):
-                    seq, act, _ = queue.popleft()
-                    act()
-                    self.peers[uid].processed = seq
-                    released += 1
-                if not queue:
-                    del self.held[uid], self._held_since[uid]
-                elif released:
-                    self._held_since[uid] = time.monotonic()  # a new head: its own wait
-                progress = progress or bool(released)
-
-    def _on_batch(self, uid: int, ctl: dict) -> None:
-        """A node's reports about one input, in the order it made them."""
-        for item in ctl["items"]:
-            try:
-                check_ctl(item)
-                if item["type"] in ("hello", "batch"):
-                    raise BadMessage(f"{item['type']} inside a batch")
-            except BadMessage:
-                self.count("invalid content")
-                continue
-            getattr(self, f"_on_{item['type']}")(uid, item)
-
-    def _on_copy(self, uid: int, ctl: dict) -> None:
-        """The sender's copy of what it sent over a peer link: record it, forward nothing."""
-        try:
-            env = decode(ctl["data"].encode(), self.key)
-        except BadMessage as exc:
-            return self.count(reason_category(exc.reason))
-        if env.src != uid:
-            return self.count("unknown sender")
-        mid = self.new_id()
-        self.emit("send", env.src, env.dst, env.msg, id=mid)
-        peer = self.peers.get(env.dst)
-        if peer is None or not peer.alive:
-            self.emit("drop", env.src, env.dst, env.msg, id=mid, reason="crashed")
-        else:
-            self.emit("deliver", env.src, env.dst, env.msg, id=mid)
-            self.routes["peer link"] += 1
-
-    def _on_timer_set(self, uid: int, ctl: dict) -> None:
-        self.cancel_timers(uid, ctl["name"])
-        item = Pending(self.new_id(), uid, uid, Timer(ctl["name"]), self.now() + ctl["delay"])
-        self.pending[item.id] = item
-
-    def _on_timer_cancel(self, uid: int, ctl: dict) -> None:
-        self.cancel_timers(uid, ctl["name"])
-
-    def _on_timer_fired(self, uid: int, ctl: dict) -> None:
-        """Run mode: the node ran its own timer; record it under the id it was pending as."""
-        mine = [p for p in self.timers(uid) if p.msg.name == ctl["name"]]
-        mid = mine[0].id if mine else self.new_id()
-        self.pending.pop(mid, None)
-        self.emit("timer", uid, uid, Timer(ctl["name"]), id=mid)
-
-    def _on_decide(self, uid: int, ctl: dict) -> None:
-        self.emit("decide", uid, uid, {"type": "Decided", "v": ctl["v"], "n": ctl["n"]},
-                  phase="3")
-
-    def _on_done(self, uid: int, ctl: dict) -> None:
-        if ctl["snapshot"] is not None:
-            self.record_state(uid, ctl["snapshot"])
-        peer = self.peers[uid]
-        if ctl["input"] in peer.done:
-            peer.done[ctl["input"]] = max(peer.done[ctl["input"]], ctl["ref"])
-
-    def _on_stats(self, uid: int, ctl: dict) -> None:
-        counts = {str(k): v for k, v in ctl["counts"].items() if type(v) is int}
-        self.node_counts[(uid, self.peers[uid].nonce)] = counts
 
     # -- messages ----------------------------------------------------------------------------
     def _on_send(self, env: Envelope) -> None:
@@ -395,7 +287,7 @@ class Switch:
 
     def _next_timeout(self) -> float | None:
         with self.cond:
-            waits = [since + HOLD_MAX - time.monotonic() for since in self._held_since.values()]
+            waits = [at - time.monotonic() for at in self._asked.values()]
             if self.mode == "run" and self._due:
                 waits.append((self._due[0][0] - self.now()) / 1000)
             return max(0.0, min(waits)) if waits else None
@@ -455,8 +347,11 @@ class Switch:
             old = self.peers.get(uid)
             if old is not None and old.addr is not None:
                 self.retired.add(old.addr)
-            self.peers[uid] = Peer(uid, nonce)
-            return self.peers[uid]
+            if old is not None and old.alive:
+                self._act(self.order.mark_dead(old.inc))  # replaced: nothing more comes from it
+            peer = self.peers[uid] = Peer(uid, nonce, inc=len(self._incs) + 1)
+            self._incs[peer.inc] = peer
+            return peer
 
     def mark_dead(self, uid: int) -> None:
         with self.cond:
@@ -465,7 +360,8 @@ class Switch:
                 peer.alive = False
                 if peer.addr is not None:
                     self.retired.add(peer.addr)
-            self._release_held()  # nothing will come from it: what waited for it goes on
+                self._act(self.order.mark_dead(peer.inc))  # what waited for it goes on
+            self.wake()  # the batches released may wait for other causes: ask for those
 
     def blocked(self, src: int, dst: int) -> bool:
         """Whether a partition separates ``src`` from ``dst`` (Simulation's rule)."""

@@ -145,9 +145,11 @@ def test_the_launchers_rehearsal_decides_and_leaves_nothing_behind(tmp_path):
 def test_the_switch_records_a_reply_only_after_the_message_that_caused_it():
     # Over peer links a reply's report can overtake the report of the message it answers.
     from paxos_edu.core.messages import Ack
-    from paxos_edu.net.switch import HOLD_MAX, Switch
+    from paxos_edu.net.switch import Switch
 
     sw = Switch(KEY, "run")
+    asked = []
+    sw.ask_sync = asked.append
     try:
         addrs = {0: ("127.0.0.1", 40000), 1: ("127.0.0.1", 40001)}
         for uid, addr in addrs.items():
@@ -155,21 +157,31 @@ def test_the_switch_records_a_reply_only_after_the_message_that_caused_it():
             sw.receive(encode_control(uid, 1, {"type": "hello", "nonce": f"n{uid}", "pid": 1,
                                                "snapshot": {}}, CKEY), addr)
 
-        def batch(uid: int, seq: int, cause, env: Envelope) -> None:
+        def batch(uid: int, seq: int, cause, env: Envelope, recv: Envelope | None = None):
             items = [{"type": "copy", "data": encode(env, KEY).decode()}]
+            if recv is not None:
+                items.insert(0, {"type": "recv", "data": encode(recv, KEY).decode()})
             sw.receive(encode_control(uid, seq, {"type": "batch", "cause": cause,
                                                  "items": items}, CKEY), addrs[uid])
 
         proposal = Envelope(0, 1, Proposal(1, 7), 2)
-        batch(1, 3, [0, 2], Envelope(1, 0, Ack(1, None, 0), 2))  # the reply, first
-        assert sw.trace == [] and 1 in sw.held
+        batch(1, 3, [0, 2], Envelope(1, 0, Ack(1, None, 0), 2), proposal)  # the reply, first
+        assert sw.trace == [] and sw.order.held() == 1
         batch(0, 3, None, proposal)  # then the Proposal it answers
         kinds = [(ev["kind"], ev["msg"]["type"]) for ev in sw.trace]
         assert kinds == [("send", "Proposal"), ("deliver", "Proposal"),
                          ("send", "Ack"), ("deliver", "Ack")]
-        # A cause that never comes (its sender died before reporting) holds only so long.
-        batch(1, 5, [0, 9], Envelope(1, 0, Ack(1, None, 0), 4))
-        assert len(sw.trace) == 4
-        assert sw.wait(lambda: len(sw.trace) == 6, timeout=HOLD_MAX + 2)
+        # A cause whose report never comes waits, however long, until its sender proves it
+        # lost: the switch asks node 0 to sync, and 0's answer (counter 10 > 9) is the proof.
+        second = Envelope(0, 1, Proposal(2, 7), 9)
+        batch(1, 11, [0, 9], Envelope(1, 0, Ack(2, None, 0), 10), second)
+        assert sw.wait(lambda: 0 in asked, timeout=5) and len(sw.trace) == 4
+        sw.receive(encode_control(0, 10, {"type": "synced", "out": 9}, CKEY), addrs[0])
+        assert [(ev["kind"], ev["msg"]["type"], ev.get("reported_by")) for ev in sw.trace[4:]] \
+            == [("send", "Proposal", "receiver"), ("deliver", "Proposal", "receiver"),
+                ("send", "Ack", None), ("deliver", "Ack", None)]
+        assert sw.trace[4]["reason"] == "sender's report lost"
+        batch(0, 12, None, second)  # the late copy is not recorded twice
+        assert len(sw.trace) == 8
     finally:
         sw.close()
