@@ -90,7 +90,7 @@ def _node_key(node) -> tuple:
     key = node.__dict__.get("_key")
     if key is None:
         key = node._key = tuple((k, _freeze(v)) for k, v in vars(node.role).items()
-                                if k not in ("rng", "requests_sent"))
+                                if k not in ("rng", "requests_sent", "timeouts"))
     return key
 
 

@@ -30,6 +30,8 @@ from .messages import (
 )
 
 IDLE, PHASE1, PHASE2, BACKOFF, DONE = "idle", "phase 1", "phase 2", "backoff", "done"
+MAX_TIMEOUT_DOUBLINGS = 4
+"""A proposer's phase timeout doubles after each round that timed out, up to 2**4 times."""
 
 
 @dataclass
@@ -54,6 +56,8 @@ class Proposer:
     """The largest number any acceptor told us (in a Nack) it had promised."""
     clients: set[int] = field(default_factory=set)
     """Clients that have asked me; a second request from one means it missed the decision."""
+    timeouts: int = 0
+    """Rounds in a row that timed out: each one doubles the wait of the next (up to 16x)."""
 
     role = "proposer"
 
@@ -77,6 +81,12 @@ class Proposer:
         self.round = k
         return self.uid + k * self.n_nodes
 
+    @property
+    def wait(self) -> float:
+        """How long a phase may take before I give up on the round: ``timeout``, doubled per
+        round in a row that timed out (a big or busy system is slow, not dead)."""
+        return self.timeout * 2 ** min(self.timeouts, MAX_TIMEOUT_DOUBLINGS)
+
     def start_round(self) -> list[Effect]:
         """1.1: pick a larger number, persist it, send Proposal(n, v) to every acceptor."""
         self.n = self.next_number()
@@ -84,7 +94,7 @@ class Proposer:
         return [
             Persist(self.durable()),
             *(Send(a, Proposal(self.n, self.value)) for a in self.acceptors),
-            SetTimer("timeout", self.timeout),
+            SetTimer("timeout", self.wait),
         ]
 
     def receive_request(self, src: int, msg: Request) -> list[Effect]:
@@ -113,7 +123,7 @@ class Proposer:
         self.status = PHASE2
         return [
             *(Send(a, Accept(self.n, self.proposed_v)) for a in self.acceptors),
-            SetTimer("timeout", self.timeout),
+            SetTimer("timeout", self.wait),
         ]
 
     def choose_value(self) -> Value:
@@ -135,7 +145,7 @@ class Proposer:
         self.accepted_by.add(src)
         if len(self.accepted_by) < self.quorum:
             return []
-        self.status = DONE
+        self.status, self.timeouts = DONE, 0
         return [CancelTimer("timeout")]
 
     def back_off(self) -> list[Effect]:
@@ -144,8 +154,10 @@ class Proposer:
         return [CancelTimer("timeout"), SetTimer("retry", self.rng.uniform(*self.backoff))]
 
     def on_timer(self, name: str) -> list[Effect]:
-        """timeout: no majority answered in time, back off; retry: start the next round."""
+        """timeout: no majority answered in time, back off (and wait longer next round);
+        retry: start the next round."""
         if name == "timeout" and self.status in (PHASE1, PHASE2):
+            self.timeouts += 1
             return self.back_off()
         if name == "retry" and self.status == BACKOFF:
             return self.start_round()

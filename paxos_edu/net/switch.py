@@ -33,11 +33,9 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import os
 import random
 import selectors
 import socket
-import sys
 import threading
 import time
 from collections import Counter
@@ -57,9 +55,6 @@ from .reports import Reports
 RCVBUF = 4 << 20
 DRAIN_BATCH = 500
 """Datagrams read per wake-up before due deliveries get a turn (a flood cannot starve them)."""
-SWITCH_NICE = 10
-"""How much nicer than the nodes the switch thread is on Linux: it records what they do,
-and must not take a CPU from a node with a message to handle (on two cores it would)."""
 
 
 @dataclass
@@ -130,14 +125,14 @@ class Switch(Reports):
         self.address: tuple[str, int] = self.sock.getsockname()[:2]
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)  # a full pipe of wake-ups needs no more: never block on it
         self.thread = threading.Thread(target=self._loop, name="paxos-edu-switch", daemon=True)
         self.thread.start()
 
     # -- the receiving thread ----------------------------------------------------------------
     def _loop(self) -> None:
-        if sys.platform.startswith("linux"):  # there a thread id names one thread to setpriority
-            with contextlib.suppress(OSError):
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SWITCH_NICE)
+        # Not niced: a switch that falls behind the nodes overflows its socket and loses their
+        # reports (a node's done, a learner's decision), which no ordering can bring back.
         sel = selectors.DefaultSelector()
         sel.register(self.sock, selectors.EVENT_READ)
         sel.register(self._wake_r, selectors.EVENT_READ)
