@@ -34,6 +34,7 @@ from .core.config import Config
 from .core.effects import CancelTimer, Decide, Persist, Send, SetTimer
 from .core.invariants import SafetyMonitor, Violation
 from .core.node import make_node
+from .core.paxos import PHASE1, PHASE2, ROLE_CLASSES, Proposer
 from .sim import Simulation
 
 DEFAULT = Config(proposers=2, acceptors=3, learners=1, clients=((210, 0), (220, 1)))
@@ -113,8 +114,9 @@ class _Explorer:
 
     def __init__(self, config: Config, impl, max_round, restarts, restart_roles, amnesia,
                  deliver_to_learners, network="set", duplicates=0, max_numbers=None,
-                 timers=True):
+                 timers=True, reduce=False):
         self.timers = timers
+        self.reduce = reduce
         self.max_numbers = max_numbers if max_numbers is not None else 10**9
         self.bag = network == "bag"
         self.duplicate_budget = duplicates if self.bag else 0
@@ -138,6 +140,13 @@ class _Explorer:
         self.msg_ids: dict = {}
         self.msg_order: list[tuple] = []
         self.msg_live: list[bool] = []  # may the search deliver it?
+        self.msg_prunable: list[bool] = []
+        self.stale: dict = {}           # (message id, node id) -> delivering it is a no-op forever
+        proposer = {**ROLE_CLASSES, **impl}["proposer"]
+        # The package's proposer ignores an Ack or Nack for a number it left, for ever;
+        # a variant that changes how it counts or numbers may not, and is searched in full.
+        self.prune = reduce and all(getattr(proposer, name) is getattr(Proposer, name)
+                                    for name in _PROPOSER_CORE)
         self.trans: dict = {}           # (uid, node id, message id or timer) -> step
         self.monitors: list[SafetyMonitor] = []
         self.monitor_ids: dict = {}
@@ -170,7 +179,29 @@ class _Explorer:
                     and not self.deliver_to_learners)
                 # a proposer hearing it was chosen only stops; safety never depends on it
                 or (msg.type == "Accepted" and dst in self.proposers)))
+            self.msg_prunable.append(self.prune and dst in self.proposers
+                                     and msg.type in ("Ack", "Nack"))
         return mid
+
+    def is_stale(self, mid: int, nid: int) -> bool:
+        """Is message ``mid`` one the package's proposer in state ``nid`` will ignore for ever?
+
+        Its number only grows, and it is in phase 1 or 2 only with its current number,
+        so an Ack is dead unless it is for the current number in phase 1; a Nack is dead
+        when its promise is no news and it is not for the current round in phase 1 or 2.
+        """
+        key = (mid, nid)
+        dead = self.stale.get(key)
+        if dead is None:
+            src, _dst, msg = self.msgs[mid]
+            role = self.nodes[nid].role
+            if msg.type == "Ack":
+                dead = not (msg.n == role.n and role.status == PHASE1 and src in role.acceptors)
+            else:
+                dead = msg.promised <= role.highest_seen and not (
+                    msg.n == role.n and role.status in (PHASE1, PHASE2))
+            self.stale[key] = dead
+        return dead
 
     def monitor_id(self, monitor: SafetyMonitor) -> int:
         key = repr(vars(monitor))
@@ -312,7 +343,9 @@ class _Explorer:
                 timers = timers - {fired}
             for kind, arg in ops:
                 if kind == "send":
-                    if self.bag or arg not in net:
+                    if (self.bag and (self.msg_live[arg] or not self.reduce)) or arg not in net:
+                        # (with reduce, a message never delivered is kept once: it only
+                        # records that it was sent)
                         insort(net, arg, key=self.order_key)
                 elif kind == "set":
                     timers = timers | {arg}
@@ -324,6 +357,11 @@ class _Explorer:
             net = tuple(net)
         elif fired is not None:
             timers = timers - {fired}
+        if self.prune:
+            prunable, stale = self.msg_prunable, self.is_stale
+            if any(prunable[m] and stale(m, nodes[self.msgs[m][1]]) for m in net):
+                net = tuple(m for m in net
+                            if not (prunable[m] and stale(m, nodes[self.msgs[m][1]])))
         return (tuple(nodes), net, timers, storage, s[4], s[5]), self.observe(mon, eid)
 
     def successors(self, s: tuple, mon: int):
@@ -377,6 +415,10 @@ class _Explorer:
         return step
 
 
+_PROPOSER_CORE = ("receive_request", "receive_ack", "receive_nack", "receive_accepted",
+                  "start_round", "next_number", "back_off", "on_timer")
+"""What the stale-message pruning relies on: the package's own proposer code."""
+
 _WATCHED = frozenset({"Request", "Roles", "Accept", "Accepted"})
 """Message kinds the safety monitor reads; other sends need no monitor copy."""
 
@@ -402,7 +444,7 @@ def explore(config: Config | None = None, *, impl: Mapping[str, type] | None = N
             restarts: int = 0, restart_roles: tuple[str, ...] = ("acceptor",),
             amnesia: bool = False, timers: bool = False, deliver_to_learners: bool = False,
             network: str = "bag", max_depth: int | None = None, max_states: int | None = None,
-            progress: bool = True) -> ExploreResult:
+            progress: bool = True, reduce: bool = False) -> ExploreResult:
     """Visit every schedule of ``config`` within the bounds; stop at the first violation.
 
     Bounds: ``numbers`` sequence numbers in all (each proposer's round counts one),
@@ -415,12 +457,18 @@ def explore(config: Config | None = None, *, impl: Mapping[str, type] | None = N
     model (every message ever sent stays deliverable forever): far more states.
     ``impl`` swaps role classes (exercises, deliberately broken variants). Without
     clients in ``config``, each proposer gets one client with its own value.
+
+    ``reduce=True`` merges states that differ only in what can never matter: how
+    many copies of a never-delivered message were sent, and Acks and Nacks the
+    package's proposer will ignore for ever (it is on to a larger number); the
+    same schedules are covered in fewer states (the counts then differ from the
+    default's).
     """
     config = config or DEFAULT
     if not config.clients:
         config = config.with_clients(*((210 + 10 * p, p) for p in range(config.proposers)))
     ex = _Explorer(config, dict(impl or {}), max_round, restarts, restart_roles, amnesia,
-                   deliver_to_learners, network, duplicates, numbers, timers)
+                   deliver_to_learners, network, duplicates, numbers, timers, reduce)
     started = time.perf_counter()
     root, root_mon = ex.initial()
     seen = {root: None}
