@@ -9,13 +9,15 @@ The rules, as plain functions a student can write in a notebook cell:
   Accept, given the Acks of a majority as ``(accepted_n, accepted_v)`` pairs
   (``(0, None)`` from an acceptor that accepted nothing) and its client's value.
 
-``check(...)`` plugs them into the real roles, explores every schedule of two
-proposers and three acceptors with ``numbers`` proposal numbers in all, runs seeded
-random runs that lose one message in ten, and returns a ``Report`` whose lines say
-what passed or which schedule broke which rule. Passing is evidence within those
-limits, not a proof: some wrong rules need three numbers to go wrong
-(``numbers=3`` looks that far, in a minute or two). ``reference`` holds the textbook
-answers.
+``check(...)`` plugs them into the real roles and tries, in order: scripted
+three-number schedules (``SCRIPTS``: a value chosen while another sits accepted at a
+lower number, which is where "first", "lowest" or "largest" reported value go
+wrong), then every schedule of two proposers and three acceptors with ``numbers``
+proposal numbers in all (complete, about a second for 2), then seeded random runs
+that lose one message in ten. Its ``Report`` says in words what was covered, and
+what broke which rule. PASSED means safe in all of it AND every run decided; an
+exploration stopped at ``max_states`` is never a pass. It is evidence within those
+limits, not a proof. ``reference`` holds the textbook answers.
 """
 
 from __future__ import annotations
