@@ -182,7 +182,7 @@ def _broken(lines: list[str], what: str, steps: list[str], violations) -> None:
 
 def check(should_promise: Callable | None = None, should_accept: Callable | None = None,
           choose_value: Callable | None = None, runs: int = 30,
-          max_states: int | None = None, numbers: int = 2, progress: bool = True,
+          max_states: int | None = None, numbers: int = 2, progress: bool | None = None,
           impl: Mapping[str, type] | None = None) -> Report:
     """Run the student's rules (the reference for any left out) through schedules and runs.
 
@@ -193,8 +193,12 @@ def check(should_promise: Callable | None = None, should_accept: Callable | None
     one message in ten, which must all decide. ``passed`` is True only if all of it was
     safe, the exploration was complete (not stopped at ``max_states``) and every run
     decided. ``impl`` puts whole role classes in place of the rule-built ones (to test
-    the checker itself). ``progress=False`` hides the progress bar.
+    the checker itself). A progress bar (tqdm) shows while it works: by default only
+    for a search of 3 or more numbers, which takes minutes (2 take about a second);
+    ``progress=True`` always, ``progress=False`` never.
     """
+    if progress is None:
+        progress = numbers > 2
     rules = {"should_promise": should_promise or reference.should_promise,
              "should_accept": should_accept or reference.should_accept,
              "choose_value": choose_value or reference.choose_value}
@@ -253,7 +257,7 @@ def _check(impl, runs, max_states, numbers, bar) -> Report:
         return Report(False, [*lines, "Not yet: see above."])
     if result.complete:
         lines.append(f"Safety: every schedule of {scope} explored, complete "
-                     f"({result.states:,} states, {result.seconds:.1f} s): all safe.")
+                     f"({result.states:,} states): all safe.")
     else:
         lines.append(f"Safety: stopped at the cap of {result.states:,} states of {scope} "
                      f"(every schedule of up to {result.depth} steps, no more): NOT complete, "
