@@ -358,10 +358,18 @@ class _Explorer:
         elif fired is not None:
             timers = timers - {fired}
         if self.prune:
-            prunable, stale = self.msg_prunable, self.is_stale
-            if any(prunable[m] and stale(m, nodes[self.msgs[m][1]]) for m in net):
-                net = tuple(m for m in net
-                            if not (prunable[m] and stale(m, nodes[self.msgs[m][1]])))
+            # Stored states hold no stale message, so only two kinds can have become
+            # stale: those to this node, if it is a proposer (it moved on), and new sends.
+            prunable, stale, msgs = self.msg_prunable, self.is_stale, self.msgs
+            if uid in self.proposers:
+                dead = {m for m in net if prunable[m] and msgs[m][1] == uid and stale(m, nid)}
+            else:
+                dead = set()
+            for kind, arg in ops:
+                if kind == "send" and prunable[arg] and stale(arg, nodes[msgs[arg][1]]):
+                    dead.add(arg)
+            if dead:
+                net = tuple(m for m in net if m not in dead)
         return (tuple(nodes), net, timers, storage, s[4], s[5]), self.observe(mon, eid)
 
     def successors(self, s: tuple, mon: int):
