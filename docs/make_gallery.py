@@ -5,7 +5,7 @@ protocol or the drawing code does:
 
 - ring_mid_election.png: Chang-Roberts on a random ring of 11 nodes, halfway;
 - paxos_phase_2_1.png: 11 consensus nodes and 3 clients, a proposer has just
-  sent accept(v, n) to every acceptor while a rival's messages are in flight;
+  sent accept(n, v) to every acceptor while a rival's messages are in flight;
 - timeline.png: the space-time diagram of a small run in which one Accept is lost,
   the cursor a little after the loss;
 - timeline_11_nodes.png: the whole run of paxos_phase_2_1.png;

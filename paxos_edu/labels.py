@@ -17,23 +17,26 @@ def fmt_value(v) -> str:
 
 
 def message_label(msg: dict) -> str:
-    """A message as Ghosh writes it: ``proposal(v, n)``, ``ack(n, v', n')``, ``nack(n, p)``,
-    ``accept(v, n)``, ``accepted(v, n)``, ``decided(v)``, ``request(v)``, ``token(uid)``.
+    """A message in one notation, a proposal's pair always number first (Lamport's order):
+    ``proposal(n, v)``, ``ack(n, n', v')``, ``nack(n, p)``, ``accept(n, v)``,
+    ``accepted(n, v)``, ``decided(v)``, ``request(v)``, ``token(uid)``.
 
-    A value nobody accepted yet (v' in an Ack) is written ⊥.
+    An Ack from an acceptor that accepted nothing is Ghosh's ``ack(n, ⊥, ⊥)``.
     """
     t = msg.get("type")
     v = fmt_value(msg.get("v"))
     if t == "Proposal":
-        return f"proposal({v}, {msg['n']})"
+        return f"proposal({msg['n']}, {v})"
     if t == "Ack":
-        return f"ack({msg['n']}, {fmt_value(msg.get('accepted_v'))}, {msg.get('accepted_n', 0)})"
+        if not msg.get("accepted_n"):
+            return f"ack({msg['n']}, ⊥, ⊥)"
+        return f"ack({msg['n']}, {msg['accepted_n']}, {fmt_value(msg.get('accepted_v'))})"
     if t == "Nack":
         return f"nack({msg['n']}, {msg['promised']})"
     if t == "Accept":
-        return f"accept({v}, {msg['n']})"
+        return f"accept({msg['n']}, {v})"
     if t == "Accepted":
-        return f"accepted({v}, {msg['n']})"
+        return f"accepted({msg['n']}, {v})"
     if t == "Decided":
         return f"decided({v})"
     if t == "Request":
@@ -67,7 +70,7 @@ def node_state_text(state: dict, role: str | None, alive: bool = True) -> str:
         v = state.get("proposed_v")
         if v is None:
             v = state.get("value")
-        lines.append(f"n={state.get('n', 0)}  v={fmt_value(v)}")
+        lines.append(f"n={state.get('n', 0)}  v={fmt_value(v)}")  # number first, as everywhere
         status = state.get("status", "")
         if status == "phase 1":
             status += f"  acks {len(state.get('acks', []))}"

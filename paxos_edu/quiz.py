@@ -9,6 +9,7 @@ seeing the result is not a prediction), and the verdict says right or wrong and 
                 answer="2", why="A majority of 3 acceptors is 2; ...")
     q            # in a notebook: the question with one button per choice
     q("2")       # or answer with a call: 'right: A majority of 3 acceptors is 2; ...'
+    print(q.reveal())   # after the cell that shows what happened
 
 Outside a live kernel (a stored lesson on GitHub, nbval) the cell shows the question
 as plain text, so stored outputs stay the same on every run.
@@ -66,6 +67,13 @@ class Prediction:
         if self._view is not None:
             self._view.show(self.verdict)
         return self.verdict
+
+    def reveal(self) -> str:
+        """What happened, for the cell after the one that shows it: the verdict on the
+        prediction made, or, if none was made, the answer and why."""
+        if self.verdict is not None:
+            return f"You predicted {self.verdict.guess}: {self.verdict}"
+        return f"Answer: {self.answer}. {self.why[:1].upper()}{self.why[1:]}"
 
     def text(self) -> str:
         """The question as plain text, with its choices (what a stored lesson shows)."""

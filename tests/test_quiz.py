@@ -60,3 +60,10 @@ def test_clicking_a_button_commits_it_and_locks_the_others():
     assert "not quite" in box.children[2].value and "majority" in box.children[2].value
     buttons[1].click()  # too late: the prediction was made
     assert q.verdict.guess == "3"
+
+
+def test_reveal_gives_the_verdict_or_else_the_answer():
+    q = acks()
+    assert q.reveal() == "Answer: 2. A majority of 3 acceptors is 2"
+    q("3")
+    assert q.reveal() == "You predicted 3: not quite: a majority of 3 acceptors is 2"

@@ -11,7 +11,9 @@ The reports (``CONTROL_KINDS``): ``hello`` (I am up, here is my state), ``timer_
 ``timer_cancel``, ``timer_fired``, ``decide``, ``done`` (I finished handling an input;
 my new state if it changed), ``stats`` (bad datagrams I dropped, by reason), ``copy``
 (a protocol datagram I sent over a peer link), ``recv`` (the peer-link datagram I was
-handling, as I received it), ``synced`` (my answer to ``sync``: my output counter) and
+handling, as I received it), ``synced`` (my answer to ``sync``: my output counter, the
+last input of each kind I finished and my state, so a lost ``done`` is recovered by
+asking) and
 ``batch`` (several of these at once).
 
 Commands go the other way as JSON lines on the node's stdin, a pipe private to the two
@@ -56,7 +58,7 @@ CONTROL_KINDS: dict[str, dict[str, tuple]] = {
     "stats": {"counts": (dict,)},
     "copy": {"data": (str,)},
     "recv": {"data": (str,)},
-    "synced": {"out": (int,)},
+    "synced": {"out": (int,), "done": (dict,), "snapshot": (dict, type(None))},
     "batch": {"cause": (list, type(None)), "items": (list,)},
 }
 """Every report a node sends, with the JSON types of its fields."""

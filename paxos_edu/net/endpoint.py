@@ -72,6 +72,7 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         self.bad: Counter = Counter()
         self.stats_due = False
         self.last_snapshot: dict | None = None
+        self.finished: dict[str, int] = {}  # the last input of each kind I finished (for sync)
         config = config_from_dict(init["config"])
         # A damaged state file raises StateError naming it (storage.load): never forgotten.
         saved = storage.load(self.path, config, amnesia=bool(init.get("amnesia"))) \
@@ -139,8 +140,11 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         elif name == "links":
             self.set_links(cmd["peers"], cmd["direct"])
             self.finish("cmd", ref, force=True)
-        elif name == "sync":  # the switch wants proof of what I have sent: no done
-            self.report({"type": "synced", "out": self.out_seq})
+        elif name == "sync":  # the switch wants proof of what I have sent, and what I did
+            synced = {"type": "synced", "out": self.out_seq, "done": dict(self.finished),
+                      "snapshot": self.node.snapshot()}
+            if not self.report(synced):  # a snapshot too large for one datagram
+                self.report({**synced, "snapshot": None})
         elif name == "mode":
             self.set_mode(cmd["mode"], cmd.get("timers", []))
             self.finish("cmd", ref, force=True)
@@ -259,6 +263,7 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         changed = snap != self.last_snapshot
         if changed:
             self.last_snapshot = snap
+        self.finished[kind] = max(self.finished.get(kind, 0), ref)
         if changed or force or self.mode == "step":
             done = {"type": "done", "input": kind, "ref": ref,
                     "snapshot": snap if changed else None}

@@ -20,6 +20,9 @@ from .process import Launcher, NodeProcess, ProcessSet
 from .spec import config_to_dict
 from .switch import Switch
 
+ASK_AGAIN = 1.0
+"""Seconds of waiting for a node's ``done`` before asking it (``sync``) what it finished."""
+
 
 class Nodes:
     """Node processes talking to ``switch``, with storage files and logs in ``workdir``."""
@@ -115,8 +118,13 @@ class Nodes:
                 raise RuntimeError(self.died(uid, "while handling an input"))
 
         progress = process.Progress(lambda: [proc.pid] if proc is not None else [])
-        while not self.switch.wait(lambda: peer.done[kind] >= ref, self.reply_timeout, check):
-            if not progress.moved():  # busy (a loaded machine) is slow, not stuck
+        idle = 0.0
+        while not self.switch.wait(lambda: peer.done[kind] >= ref, ASK_AGAIN, check):
+            # Its done may have been lost (a switch socket overflows under a flood): ask
+            # the node what it finished; the answer carries it (a retransmission, not a guess).
+            self.ask_sync(uid)
+            idle = 0.0 if progress.moved() else idle + ASK_AGAIN  # busy is slow, not stuck
+            if idle >= self.reply_timeout:
                 raise TimeoutError(f"node {uid} did not finish its input, and used no CPU, "
                                    f"for {self.reply_timeout:g} s; its log:\n{self.tail(uid)}")
 

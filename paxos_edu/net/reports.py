@@ -40,9 +40,19 @@ class Reports:
             self._on_batch(src, seq, ctl)
         elif kind == "synced":
             self._asked.pop(self.peers[src].inc, None)  # answered: ask again at once if need be
-            self._in_order(src, seq, lambda skip: None, sync=True)
+            self._in_order(src, seq, lambda skip: self._on_synced(src, ctl), sync=True)
         else:
             self._in_order(src, seq, lambda skip: getattr(self, f"_on_{kind}")(src, ctl))
+
+    def _on_synced(self, uid: int, ctl: dict) -> None:
+        """A sync answer, acted on in order: every input it says I finished is done (its own
+        ``done`` report may have been lost), and its state is my latest."""
+        peer = self.peers[uid]
+        for kind, ref in ctl["done"].items():
+            if kind in peer.done and type(ref) is int:
+                peer.done[kind] = max(peer.done[kind], ref)
+        if ctl["snapshot"] is not None:
+            self.record_state(uid, ctl["snapshot"])
 
     def _in_order(self, uid: int, seq: int, act: Callable, cause=None, copies=(), recv=None,
                   sync: bool = False) -> None:

@@ -9,7 +9,7 @@ __all__ = ["describe_cursor", "describe_event", "fmt_value", "message_label", "n
 
 
 def describe_cursor(trace, at: int) -> str:
-    """``event 97: send accept(220, 7)  1→4``; a state change is told by the step's cause."""
+    """``event 97: send accept(7, 220)  1→4``; a state change is told by the step's cause."""
     from .state import step_cause
 
     ev = trace[at]

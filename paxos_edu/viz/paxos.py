@@ -222,7 +222,7 @@ class PaxosView:
     def _label_texts(self, messages: list[tuple[dict, bool]]) -> list[str | None]:
         """Each arrow's label; past ``MAX_LABELS`` arrows, one label per burst.
 
-        A burst is what one node sent of one message to many (``proposal(210, 6) ×31``);
+        A burst is what one node sent of one message to many (``proposal(6, 210) ×31``);
         its other arrows go unlabelled, else a large run drowns in words.
         """
         texts = [message_label(ev["msg"]) for ev, _ in messages]

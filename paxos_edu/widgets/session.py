@@ -81,7 +81,7 @@ class Mark:
 
 
 def pending_label(item) -> str:
-    """A pending message or timer as one line, in Ghosh's notation: ``#12 0→2 [1.1] proposal(210, 6)``."""
+    """A pending message or timer as one line: ``#12 0→2 [1.1] proposal(6, 210)``."""
     if item.kind == "Timer":
         return f"#{item.id} timer {item.msg.name!r} of node {item.dst} (due {item.due:g} ms)"
     return f"#{item.id} {item.src}→{item.dst} [{item.phase}] {message_label(item.msg.to_dict())}"
@@ -93,7 +93,7 @@ def event_label(ev: dict) -> str:
 
 
 def cause_label(ev: dict) -> str:
-    """What started a step, in words: ``#12 0→2 [1.1] proposal(210, 6) delivered``, ``... lost``."""
+    """What started a step, in words: ``#12 0→2 [1.1] proposal(6, 210) delivered``, ``... lost``."""
     kind = ev["kind"]
     if kind == "timer":
         return f"timer {(ev.get('msg') or {}).get('name')!r} of node {ev['dst']} fired"

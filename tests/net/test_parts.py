@@ -176,7 +176,8 @@ def test_the_switch_records_a_reply_only_after_the_message_that_caused_it():
         second = Envelope(0, 1, Proposal(2, 7), 9)
         batch(1, 11, [0, 9], Envelope(1, 0, Ack(2, None, 0), 10), second)
         assert sw.wait(lambda: 0 in asked, timeout=5) and len(sw.trace) == 4
-        sw.receive(encode_control(0, 10, {"type": "synced", "out": 9}, CKEY), addrs[0])
+        synced = {"type": "synced", "out": 9, "done": {}, "snapshot": None}
+        sw.receive(encode_control(0, 10, synced, CKEY), addrs[0])
         assert [(ev["kind"], ev["msg"]["type"], ev.get("reported_by")) for ev in sw.trace[4:]] \
             == [("send", "Proposal", "receiver"), ("deliver", "Proposal", "receiver"),
                 ("send", "Ack", None), ("deliver", "Ack", None)]

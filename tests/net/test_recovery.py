@@ -53,3 +53,29 @@ def test_run_mode_with_faults_on_every_message_decides_once_they_stop():
         assert result.status == "decided", result.status
         assert any(ev["kind"] == "drop" and ev.get("reason") == "lost" for ev in c.trace)
         assert c.violations == []
+
+
+def test_a_lost_done_report_is_recovered_by_asking_the_node():
+    """A switch socket that overflows loses reports; a command's lost ``done`` must not stall
+    the controller: it asks the node (``sync``), whose answer says what it finished."""
+    import json
+
+    with Cluster(Config(proposers=1, acceptors=3, learners=1)) as c:
+        c.start()
+        assert c.run(until="elected", timeout=10).ok
+        sw = c._switch
+        real, lost = sw.receive, []
+
+        def lossy(data: bytes, addr) -> None:
+            if not lost and data.startswith(b"PXC/1 "):
+                ctl = json.loads(data.split(b" ", 2)[2])["ctl"]
+                items = ctl.get("items", [ctl])
+                if any(i.get("type") == "done" and i.get("input") == "cmd" for i in items):
+                    lost.append(ctl)
+                    return  # the socket overflowed: this report never arrives
+            real(data, addr)
+
+        sw.receive = lossy
+        uid = c.propose(7)  # add_client commands: one node's done is lost
+        assert lost, "no command report passed the switch"
+        assert c.run(timeout=20).status == "decided" and c.decided() == {uid: 7}

@@ -25,15 +25,15 @@ def labels_by_id(ax) -> dict[int, str]:
             if t.get_visible() and (t.get_gid() or "").startswith("label-")}
 
 
-def test_messages_are_written_as_ghosh_writes_them():
-    assert message_label({"type": "Proposal", "n": 6, "v": 210}) == "proposal(210, 6)"
+def test_messages_are_written_number_first_with_ghosh_bottoms():
+    assert message_label({"type": "Proposal", "n": 6, "v": 210}) == "proposal(6, 210)"
     assert message_label({"type": "Ack", "n": 7, "accepted_v": 220,
-                          "accepted_n": 6}) == "ack(7, 220, 6)"
+                          "accepted_n": 6}) == "ack(7, 6, 220)"
     assert message_label({"type": "Ack", "n": 7, "accepted_v": None,
-                          "accepted_n": 0}) == "ack(7, ⊥, 0)"
+                          "accepted_n": 0}) == "ack(7, ⊥, ⊥)"
     assert message_label({"type": "Nack", "n": 6, "promised": 7}) == "nack(6, 7)"
-    assert message_label({"type": "Accept", "n": 7, "v": "x"}) == "accept('x', 7)"
-    assert message_label({"type": "Accepted", "n": 7, "v": 220}) == "accepted(220, 7)"
+    assert message_label({"type": "Accept", "n": 7, "v": "x"}) == "accept(7, 'x')"
+    assert message_label({"type": "Accepted", "n": 7, "v": 220}) == "accepted(7, 220)"
     assert message_label({"type": "Decided", "n": 7, "v": 220}) == "decided(220)"
     assert message_label({"type": "Request", "v": 210}) == "request(210)"
 
@@ -91,10 +91,10 @@ def test_nacks_in_flight_are_dotted(paxos_trace, in_flight_at):
 
 def test_arrow_labels_at_phase_2_1(paxos_trace):
     view = PaxosView(paxos_trace)
-    view.update(96)  # proposer 1 has just sent accept(220, 7) to all three acceptors
+    view.update(96)  # proposer 1 has just sent accept(7, 220) to all three acceptors
     labels = sorted(labels_by_id(view.ax).values())
-    assert labels.count("accept(220, 7)") == 3
-    assert "nack(6, 7)" in labels and "ack(7, ⊥, 0)" in labels
+    assert labels.count("accept(7, 220)") == 3
+    assert "nack(6, 7)" in labels and "ack(7, ⊥, ⊥)" in labels
 
 
 def test_the_legend_lists_the_five_phases(paxos_trace):
