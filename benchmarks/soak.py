@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import os
 import random
-import select
 import signal
 import subprocess
 import sys
@@ -41,6 +40,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from process_watch import wait_gone  # noqa: E402  (the tests' pidfd wait, shared)
 
 from paxos_edu import Config, check_safety, to_jsonl
 from paxos_edu.cluster import Cluster
@@ -94,27 +97,6 @@ def stop_hogs(hogs: list[subprocess.Popen]) -> None:
             os.kill(p.pid, signal.SIGKILL)
     for p in hogs:
         p.wait()
-
-
-def wait_gone(pids, timeout: float) -> list[int]:
-    """Wait on pidfds until every process in ``pids`` ended (zombies count); the survivors."""
-    fds: dict[int, int] = {}
-    try:
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                fds[os.pidfd_open(pid)] = pid
-        deadline = time.monotonic() + timeout
-        while fds:
-            ready, _, _ = select.select(list(fds), [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            for fd in ready:
-                os.close(fd)
-                del fds[fd]
-        return sorted(fds.values())
-    finally:
-        for fd in fds:
-            os.close(fd)
 
 
 def closing(out: Outcome, c: Cluster) -> None:
