@@ -98,23 +98,43 @@ def node_state_text(state: dict, role: str | None, alive: bool = True) -> str:
     return "\n".join(lines)
 
 
-def describe_event(ev: dict | None) -> str:
-    """One line for a title: ``deliver proposal(210, 6)  0→3``."""
+def role_names(roles: dict | None) -> dict[int, str]:
+    """``{uid: "P0", ...}`` from a Roles message as plain data; ``{}`` without one."""
+    if not roles:
+        return {}
+    names = {}
+    for role, key in (("proposer", "proposers"), ("acceptor", "acceptors"),
+                      ("learner", "learners"), ("client", "clients")):
+        for uid in roles.get(key) or ():
+            names[uid] = node_name(uid, role)
+    return names
+
+
+def describe_event(ev: dict | None, names: dict[int, str] | None = None) -> str:
+    """One line for a title: ``deliver proposal(6, 210)  P0→A3``; ``names`` (see
+    ``role_names``) gives each uid its role letter, and a uid it lacks stays a number."""
     if ev is None:
         return "nothing yet"
+
+    def n(uid) -> str:
+        return (names or {}).get(uid, f"node {uid}")
+
+    def arrow(src, dst) -> str:
+        return f"{(names or {}).get(src, src)}→{(names or {}).get(dst, dst)}"
+
     kind, msg = ev["kind"], ev.get("msg") or {}
     if kind in ("send", "deliver", "drop", "duplicate"):
         tail = f" ({ev['reason']})" if kind == "drop" and ev.get("reason") else ""
-        return f"{kind} {message_label(msg)}  {ev['src']}→{ev['dst']}{tail}"
+        return f"{kind} {message_label(msg)}  {arrow(ev['src'], ev['dst'])}{tail}"
     if kind == "state":
-        return f"node {ev['src']} changes state"
+        return f"{n(ev['src'])} changes state"
     if kind == "decide":
-        return f"node {ev['src']} decides {fmt_value(msg.get('v'))}"
+        return f"{n(ev['src'])} decides {fmt_value(msg.get('v'))}"
     if kind == "timer":
-        return f"node {ev['dst']}: {msg.get('name', 'timer')} timer fires"
+        return f"{n(ev['dst'])}: {msg.get('name', 'timer')} timer fires"
     if kind == "crash":
-        return f"node {ev['src']} crashes"
+        return f"{n(ev['src'])} crashes"
     if kind == "restart":
         amnesia = " with amnesia" if msg.get("amnesia") else ""
-        return f"node {ev['src']} restarts{amnesia}"
+        return f"{n(ev['src'])} restarts{amnesia}"
     return kind

@@ -3,7 +3,8 @@
 ``check_safety(trace)`` returns a list of ``Violation``s, empty when the run
 was safe. ``SafetyMonitor`` checks the same rules one event at a time, which
 is how the simulator's safety light and the explorer use it. Each violation
-explains itself in one sentence and names the trace events (``#seq``) involved.
+explains itself in one sentence and names the trace events involved by position
+(``event 83`` is ``trace[83]``; ``#12`` is only ever a message id).
 
 The rules (from Lamport's Paxos.tla and Ghosh):
 
@@ -96,7 +97,7 @@ class SafetyMonitor:
         if problem is not None:
             seq = ev.get("seq") if isinstance(ev, dict) else None
             seq = seq if type(seq) is int else -1
-            which = f"event #{seq}" if seq >= 0 else f"an event ({_brief(ev)})"
+            which = f"event {seq}" if seq >= 0 else f"an event ({_brief(ev)})"
             found.append(Violation("malformed event", f"{which}: {problem}; the rules were not "
                                    "checked against it.", (seq,) if seq >= 0 else ()))
         self.violations.extend(found)
@@ -116,8 +117,8 @@ class SafetyMonitor:
                 self.reported.add((n, _key(v)))
                 found.append(Violation(
                     "one value per number",
-                    f"number {n} was proposed with two values: {_fmt(first[0])} (event #{first[1]}) "
-                    f"and {_fmt(v)} (event #{seq}); two proposers shared a number or one reused it.",
+                    f"number {n} was proposed with two values: {_fmt(first[0])} (event {first[1]}) "
+                    f"and {_fmt(v)} (event {seq}); two proposers shared a number or one reused it.",
                     (first[1], seq)))
         elif mtype == "Accepted" and ev["src"] in self.acceptors:
             n, v = msg["n"], msg["v"]
@@ -166,29 +167,29 @@ class SafetyMonitor:
         if not fresh and accepted_n != a0 and accepted_n < p0:
             found.append(Violation(
                 "promise kept",
-                f"acceptor {uid} accepted number {accepted_n} (event #{seq}) although it had "
-                f"promised {p0} (event #{seq0}); it must refuse numbers below its promise.",
+                f"acceptor {uid} accepted number {accepted_n} (event {seq}) although it had "
+                f"promised {p0} (event {seq0}); it must refuse numbers below its promise.",
                 (seq0, seq)))
         if promised < p0:
             found.append(Violation(
                 "monotonic promises",
-                f"acceptor {uid}'s promise went down from {p0} (event #{seq0}) to {promised} "
-                f"(event #{seq}): it forgot a promise, as an acceptor without stable storage does.",
+                f"acceptor {uid}'s promise went down from {p0} (event {seq0}) to {promised} "
+                f"(event {seq}): it forgot a promise, as an acceptor without stable storage does.",
                 (seq0, seq)))
 
     def _on_leader(self, uid, seq, found) -> None:
         if self.leader is not None:
             found.append(Violation(
                 "one leader",
-                f"node {uid} became leader (event #{seq}) but node {self.leader[0]} already was "
-                f"(event #{self.leader[1]}).", (self.leader[1], seq)))
+                f"node {uid} became leader (event {seq}) but node {self.leader[0]} already was "
+                f"(event {self.leader[1]}).", (self.leader[1], seq)))
         else:
             self.leader = (uid, seq)
         top = max(self.consensus_uids | {uid})
         if uid != top:
             found.append(Violation(
                 "largest uid leads",
-                f"node {uid} became leader (event #{seq}) but node {top} has a larger uid; "
+                f"node {uid} became leader (event {seq}) but node {top} has a larger uid; "
                 "Chang-Roberts must elect the largest.", (seq,)))
 
     # -- decisions ----------------------------------------------------------------------
@@ -196,22 +197,22 @@ class SafetyMonitor:
         uid, seq, v, n = ev["src"], ev.get("seq", -1), msg["v"], msg.get("n")
         if _key(v) not in self.requested:
             found.append(Violation(
-                "validity", f"node {uid} decided {_fmt(v)} (event #{seq}) but no client "
+                "validity", f"node {uid} decided {_fmt(v)} (event {seq}) but no client "
                 "requested that value.", (seq,)))
         if self.decided is None:
             self.decided = (uid, v, seq)
         elif self.decided[1] != v:
             u0, v0, s0 = self.decided
             found.append(Violation(
-                "agreement", f"node {u0} decided {_fmt(v0)} (event #{s0}) but node {uid} decided "
-                f"{_fmt(v)} (event #{seq}); Paxos must never decide two values.", (s0, seq)))
+                "agreement", f"node {u0} decided {_fmt(v0)} (event {s0}) but node {uid} decided "
+                f"{_fmt(v)} (event {seq}); Paxos must never decide two values.", (s0, seq)))
         if uid in self.learners and n is not None:
             votes = self.voters.get((n, _key(v)), {})
             need = majority(len(self.acceptors))
             if len(votes) < need:
                 found.append(Violation(
                     "learner soundness",
-                    f"learner {uid} decided {_fmt(v)} at n={n} (event #{seq}) after only "
+                    f"learner {uid} decided {_fmt(v)} at n={n} (event {seq}) after only "
                     f"{len(votes)} distinct acceptor(s) sent Accepted; a majority is {need}.",
                     (seq,)))
 
@@ -298,7 +299,7 @@ def _key(v):
 
 
 def _seqs(seqs: Iterable[int]) -> str:
-    return ", ".join(f"#{s}" for s in seqs)
+    return ", ".join(str(s) for s in seqs)
 
 
 def check_safety(trace: Iterable[dict]) -> list[Violation]:

@@ -176,13 +176,13 @@ def learner_causality(trace: Iterable[dict]) -> list[str]:
         elif kind == "decide" and ev["src"] in learners:
             got = heard.get((ev["src"], msg["n"], repr(msg["v"])), set())
             if len(got) < majority(len(acceptors)):
-                problems.append(f"#{ev['seq']}: learner {ev['src']} decided at n={msg['n']} "
+                problems.append(f"event {ev['seq']}: learner {ev['src']} decided at n={msg['n']} "
                                 f"having been delivered {len(got)} Accepted")
         elif kind == "state" and ev["src"] in learners:
             for vote in msg.get("votes", []):
                 got = heard.get((ev["src"], vote["n"], repr(vote["v"])), set())
                 early = sorted(set(vote["acceptors"]) - got)
                 if early:
-                    problems.append(f"#{ev['seq']}: learner {ev['src']}'s state counts "
+                    problems.append(f"event {ev['seq']}: learner {ev['src']}'s state counts "
                                     f"acceptors {early} before their Accepted reached it")
     return problems

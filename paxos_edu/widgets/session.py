@@ -50,7 +50,7 @@ from typing import Any
 
 from ..cluster import Cluster
 from ..core.config import Config, blocked_reason
-from ..labels import message_label
+from ..labels import message_label, role_names
 from ..sim import Simulation
 from ..viz.state import CAUSES, Replay, World
 from .scenarios import ScriptStep, apply_step
@@ -80,30 +80,39 @@ class Mark:
     replayable: bool = True
 
 
-def pending_label(item) -> str:
-    """A pending message or timer as one line: ``#12 0→2 [1.1] proposal(6, 210)``."""
+def _n(uid, names) -> str:
+    return (names or {}).get(uid, str(uid))
+
+
+def pending_label(item, names: dict[int, str] | None = None) -> str:
+    """A pending message or timer as one line: ``#12 P0→A2 [1.1] proposal(6, 210)``.
+
+    ``names`` (``labels.role_names``) names each uid by its role; ``#`` is only ever a
+    message or timer id (trace positions are written ``event 83``)."""
     if item.kind == "Timer":
-        return f"#{item.id} timer {item.msg.name!r} of node {item.dst} (due {item.due:g} ms)"
-    return f"#{item.id} {item.src}→{item.dst} [{item.phase}] {message_label(item.msg.to_dict())}"
+        return f"#{item.id} timer {item.msg.name!r} of {_n(item.dst, names)} (due {item.due:g} ms)"
+    return (f"#{item.id} {_n(item.src, names)}→{_n(item.dst, names)} [{item.phase}] "
+            f"{message_label(item.msg.to_dict())}")
 
 
-def event_label(ev: dict) -> str:
+def event_label(ev: dict, names: dict[int, str] | None = None) -> str:
     """An in-flight message read from the trace (a Cluster's past), like ``pending_label``."""
-    return f"#{ev.get('id')} {ev['src']}→{ev['dst']} [{ev['phase']}] {message_label(ev['msg'])}"
+    return (f"#{ev.get('id')} {_n(ev['src'], names)}→{_n(ev['dst'], names)} [{ev['phase']}] "
+            f"{message_label(ev['msg'])}")
 
 
-def cause_label(ev: dict) -> str:
-    """What started a step, in words: ``#12 0→2 [1.1] proposal(6, 210) delivered``, ``... lost``."""
+def cause_label(ev: dict, names: dict[int, str] | None = None) -> str:
+    """What started a step, in words: ``#12 P0→A2 [1.1] proposal(6, 210) delivered``, ``... lost``."""
     kind = ev["kind"]
     if kind == "timer":
-        return f"timer {(ev.get('msg') or {}).get('name')!r} of node {ev['dst']} fired"
+        return f"timer {(ev.get('msg') or {}).get('name')!r} of {_n(ev['dst'], names)} fired"
     if kind in ("crash", "restart"):
-        return f"node {ev['src']} {'crashed' if kind == 'crash' else 'restarted'}"
+        return f"{_n(ev['src'], names)} {'crashed' if kind == 'crash' else 'restarted'}"
     what = {"deliver": "delivered", "duplicate": "duplicated"}.get(kind)
     if what is None:
         reason = ev.get("reason")
         what = "lost" if reason == "lost" else f"dropped ({reason})" if reason else "dropped"
-    return f"{event_label(ev)} {what}"
+    return f"{event_label(ev, names)} {what}"
 
 
 class Session:
@@ -304,7 +313,7 @@ class Session:
                 self._record(off + "nothing pending", script=end, force=True)
             self.note = off + "nothing pending: the run is over"
             return None
-        self._record(f"{off}step: {pending_label(item)} delivered", script=end)
+        self._record(f"{off}step: {pending_label(item, self.names)} delivered", script=end)
         return self.note
 
     def finished(self) -> bool:
@@ -355,7 +364,7 @@ class Session:
                     if p.kind == "Message" and p.phase in LOSSY_PHASES]
         if loss > 0 and not self.script_left and messages and self.rng.random() < loss:
             victim = self.rng.choice(messages)
-            self.act("drop", victim.id, label=f"lost at random: {pending_label(victim)}")
+            self.act("drop", victim.id, label=f"lost at random: {pending_label(victim, self.names)}")
             return True
         return self.step() is not None
 
@@ -430,7 +439,8 @@ class Session:
                                        "did meanwhile", replayable=False))
         for k, c in enumerate(causes):
             stop = causes[k + 1] if k + 1 < len(causes) else end
-            self.marks.append(Mark(actions, stop, script, FREE_RUN + cause_label(self.events[c]),
+            cause = cause_label(self.events[c], self.names)
+            self.marks.append(Mark(actions, stop, script, FREE_RUN + cause,
                                    replayable=False))
         return len(new)
 
@@ -451,6 +461,12 @@ class Session:
     def config(self) -> Config:
         return self.head.config
 
+    @property
+    def names(self) -> dict[int, str]:
+        """Each uid's name, P0, A2, L5, C6, by the configuration's roles (fixed before the election)."""
+        config = self.config
+        return role_names(config.roles(config.n_consensus - 1).to_dict())
+
     def world(self) -> World | None:
         """Everything true at the cursor, read from the trace (``viz.state.World``)."""
         if self.at < 0:
@@ -468,9 +484,9 @@ class Session:
         if not self.marks:
             return []
         if isinstance(self.run, Simulation) or self.at_head:
-            return [(pending_label(p), p.id) for p in self.run.pending()]
+            return [(pending_label(p, self.names), p.id) for p in self.run.pending()]
         w = self.world()
-        return [(event_label(ev), mid) for mid, ev in w.in_flight.items()]
+        return [(event_label(ev, self.names), mid) for mid, ev in w.in_flight.items()]
 
     @property
     def violations(self) -> list:
@@ -524,7 +540,7 @@ class Session:
             if item is not None:
                 extra = f" by {args[1]:g} ms" if method == "delay" and len(args) > 1 and \
                     args[1] is not None else ""
-                return f"{method}{extra}: {pending_label(item)}"
+                return f"{method}{extra}: {pending_label(item, self.names)}"
         if method == "restart" and len(args) > 1 and args[1]:
             return f"restart node {args[0]} with amnesia (its stable storage lost)"
         if method in ("crash", "restart"):

@@ -33,7 +33,7 @@ def test_configure_start_step_crash_back_fork_and_run_to_the_end(dash):
     assert dash.setup.proposers.disabled  # no reconfiguring a running system
     # Before anything moves: every node sent its token; the table has one row per node.
     assert [label for label, _ in dash.pending.list.options][:2] == [
-        "#1 0→1 [election] token(0)", "#3 1→2 [election] token(1)"]  # #2: node 0's timer
+        "#1 P0→P1 [election] token(0)", "#3 P1→A2 [election] token(1)"]  # #2: P0's timer
     assert sorted(rows(dash.table.value)) == list(range(8))
     assert "data-safe='true'" in dash.safety.value
 
