@@ -150,6 +150,13 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--restarts", type=_at_least(0), default=0, help="acceptor restarts allowed")
     ex.add_argument("--amnesia", action="store_true", help="restarted acceptors forget")
     ex.add_argument("--max-states", type=_at_least(1), default=None)
+    ex.add_argument("--recovery", action="store_true",
+                    help="check instead that every lossy election and set-up heals "
+                         "(1 proposer, 1 acceptor, 1 learner, 1 client)")
+    ex.add_argument("--losses", type=_at_least(0), default=2,
+                    help="with --recovery: messages that may be lost (default 2)")
+    ex.add_argument("--max-depth", type=_at_least(1), default=16,
+                    help="with --recovery: steps explored before healing (default 16)")
     ex.set_defaults(func=cmd_explore)
 
     node = sub.add_parser("node", help="run one node of a run across machines")
@@ -235,6 +242,13 @@ def cmd_elect(args) -> int:
 
 
 def cmd_explore(args) -> int:
+    if args.recovery:
+        from .recovery import explore_recovery
+
+        result = explore_recovery(losses=args.losses, max_depth=args.max_depth,
+                                  max_states=args.max_states)
+        print(result)
+        return 0 if result.ok else 1
     from .explorer import explore
 
     cfg = Config(args.proposers, args.acceptors, 1)

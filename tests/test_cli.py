@@ -110,3 +110,9 @@ def test_module_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "paxos_edu", "elect", "--nodes", "4", "--sim",
                           "--json"], capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(out.stdout)["leader"] == 3
+
+
+def test_explore_recovery_says_every_lossy_election_and_setup_heals(capsys):
+    code, out, _ = run_cli(capsys, "explore", "--recovery", "--losses", "1", "--max-depth", "10")
+    assert code == 0
+    assert "complete" in out and "every one heals" in out
