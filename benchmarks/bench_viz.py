@@ -18,6 +18,13 @@ click from Start to the end of a seeded run. A click updates the status line,
 node table, pending list and counts, and redraws the visible diagram as a PNG
 (``widgets/render.py``). The issue's target is 100 ms. ``python
 benchmarks/bench_viz.py dashboard`` runs this part alone.
+
+Last, the lesson animations: the jshtml players lessons 01 and 02 store (the whole
+Chang-Roberts election on the lesson's ring, one Paxos request through phases 1.1 to 3),
+in wall-clock seconds to build and encode and in MB of HTML, against matplotlib's
+``animation.embed_limit`` (20 MB). ``python benchmarks/bench_viz.py lessons`` runs this
+part alone; ``LESSON_ANIMATIONS`` is the recipe, which
+``tests/notebooks/test_stored_animations.py`` compares with the stored players.
 """
 
 from __future__ import annotations
@@ -151,10 +158,71 @@ def dashboard(tabs=DASHBOARD_TABS) -> list[tuple]:
     return rows
 
 
+def fifo(sim: Simulation, done) -> Simulation:
+    """Deliver the oldest message in flight until ``done(sim)``, as the lessons' helpers do."""
+    while not done(sim):
+        sim.deliver(next(p for p in sim.pending() if p.kind == "Message").id)
+    return sim
+
+
+def lesson_election() -> tuple[list[dict], dict]:
+    """Lesson 01's player: its six-node ring (seed 1), FIFO until a leader is known."""
+    sim = Simulation(Config(proposers=1, acceptors=4, learners=1, ring="random", ring_seed=1))
+    sim.start()
+    fifo(sim, lambda s: s.leader() is not None)
+    return sim.trace, {"kind": "ring", "frames": "steps", "interval": 700}
+
+
+def lesson_request() -> tuple[list[dict], dict]:
+    """Lesson 02's player: 1/3/1 and a client wanting 210, FIFO; frames from the request on."""
+    sim = Simulation(Config(proposers=1, acceptors=3, learners=1))
+    sim.propose(210)
+    sim.start()
+    fifo(sim, Simulation.all_decided)
+    trace = sim.trace
+    request = next(i for i, e in enumerate(trace)
+                   if e["kind"] == "deliver" and e["msg"]["type"] == "Request")
+    frames = [i for i in frame_indices(trace, "steps") if i >= request - 1]
+    return trace, {"kind": "paxos", "frames": frames, "interval": 700}
+
+
+LESSON_ANIMATIONS = {"01_chang_roberts": lesson_election,
+                     "02_paxos_phase_by_phase": lesson_request}
+
+
+def lesson_animations() -> list[tuple]:
+    """Seconds (wall clock, best of three) to build and encode each lesson player, and its MB."""
+    from matplotlib import rcParams
+
+    from paxos_edu.viz import animate, to_html
+
+    rows = []
+    for lesson, recipe in LESSON_ANIMATIONS.items():
+        trace, kwargs = recipe()
+        best, html = float("inf"), ""
+        for _ in range(3):
+            start = time.perf_counter()
+            anim = animate(trace, **kwargs)
+            html = to_html(anim)
+            best = min(best, time.perf_counter() - start)
+        rows.append((lesson, kwargs["kind"], len(anim.frame_indices), best,
+                     len(html.encode()) / 2**20))
+    print(f"lesson animations (jshtml at 80 dpi; embed limit "
+          f"{rcParams['animation.embed_limit']:g} MB)")
+    print(f"{'lesson':24} {'kind':6} {'frames':>6} {'seconds':>8} {'MB':>6}")
+    for lesson, kind, nframes, seconds, mb in rows:
+        print(f"{lesson:24} {kind:6} {nframes:6d} {seconds:8.2f} {mb:6.2f}")
+    return rows
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["dashboard"]:
         dashboard()
+    elif sys.argv[1:] == ["lessons"]:
+        lesson_animations()
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
         print()
         dashboard()
+        print()
+        lesson_animations()

@@ -123,12 +123,14 @@ def to_html(anim_or_trace, fps: float | None = None, default_mode: str = "once",
     result in ``IPython.display.HTML`` to show it in a notebook. Frames past
     ``embed_limit`` MB (matplotlib's ``animation.embed_limit``, 20 MB by default,
     about 150 frames of an 11-node Paxos run) are left out with a logged warning:
-    pass fewer ``frames`` or a larger limit.
+    pass fewer ``frames`` or a larger limit. The player's image starts as the first
+    frame, so a page that runs no JavaScript (GitHub's notebook view) still shows it.
     """
     anim = _as_animation(anim_or_trace, **animate_kwargs)
     limit = {} if embed_limit is None else {"animation.embed_limit": embed_limit}
     with rc_context(limit):
         html = anim.to_jshtml(fps=fps, default_mode=default_mode)
+    html = _with_first_frame(html)
     # matplotlib names every element after a uuid4; name them after a hash of the rest.
     # Two identical animations in one page would share ids; their players then drive one
     # another, which is the price of reproducible output.
@@ -136,6 +138,20 @@ def to_html(anim_or_trace, fps: float | None = None, default_mode: str = "once",
         stable = hashlib.sha256(html.replace(uid, "").encode()).hexdigest()[:32]
         html = html.replace(uid, stable)
     return html
+
+
+_FIRST_FRAME = re.compile(r'frames\[0\] = "(data:image/[a-z]+;base64,[^"]*)"')
+_IMG = re.compile(r'<img id="(_anim_img[0-9a-f]{32})">')
+
+
+def _with_first_frame(html: str) -> str:
+    """Give the player's ``<img>`` the first frame as its ``src`` (the script replaces it)."""
+    first = _FIRST_FRAME.search(html)
+    if first is None:
+        return html
+    # In the script the base64 is continued over lines with a backslash; an attribute is one line.
+    src = first.group(1).replace("\\\n", "").replace("\n", "")
+    return _IMG.sub(lambda m: f'<img id="{m.group(1)}" src="{src}">', html, count=1)
 
 
 def save_gif(trace_or_anim, path: str | os.PathLike, fps: float = 3, dpi: float | None = None,

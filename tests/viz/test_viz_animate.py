@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -68,3 +69,12 @@ def test_save_gif_writes_a_valid_gif(paxos_trace, tmp_path):
     with Image.open(path) as gif:
         assert gif.format == "GIF"
         assert gif.n_frames == len(frames)
+
+
+def test_the_player_shows_its_first_frame_without_javascript(paxos_trace):
+    html = to_html(paxos_trace, kind="ring", frames=short(paxos_trace, 2))
+    img = re.search(r'<img id="_anim_img[0-9a-f]{32}" src="data:image/png;base64,([^"]+)">', html)
+    assert img, "the player's image has no src: a page without JavaScript shows nothing"
+    first = re.search(r'frames\[0\] = "data:image/png;base64,([^"]+)"', html).group(1)
+    assert img.group(1) == first.replace("\\\n", "").replace("\n", "")
+    assert base64.b64decode(img.group(1))[:8] == b"\x89PNG\r\n\x1a\n"
