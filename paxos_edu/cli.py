@@ -23,6 +23,10 @@ from .hosts import HostsError, read_hosts
 from .narrate import Narrator, summary
 from .trace import message_counts
 
+HELP = ("Learn Basic Paxos and Chang-Roberts leader election on real UDP nodes: "
+        "a demo, runs of any configuration, the election alone, the exhaustive checker, "
+        "and one node of a run across machines. Also: python -m paxos_edu.")
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (2 for bad input, 1 for a failed run).
@@ -105,7 +109,7 @@ def _client(text: str) -> tuple[Value, int]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="paxos-edu", description=__doc__.split("\n")[0])
+    p = _Parser(prog="paxos-edu", description=HELP)
     sub = p.add_subparsers(dest="command", required=True)
 
     def backend(sp):

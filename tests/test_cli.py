@@ -116,3 +116,10 @@ def test_explore_recovery_says_every_lossy_election_and_setup_heals(capsys):
     code, out, _ = run_cli(capsys, "explore", "--recovery", "--losses", "1", "--max-depth", "10")
     assert code == 0
     assert "complete" in out and "every one heals" in out
+
+
+def test_help_is_plain_text_without_markup(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert stop.value.code == 0 and "``" not in out and "real UDP nodes" in out
