@@ -298,7 +298,7 @@ def _faults(impl, progress: bool, runs: int, **_) -> tuple[str, None]:
                 raise Failed(f"fault run {seed} (lost {lost} messages) is unsafe: {found[0]}")
             if not sim.all_decided():
                 raise Failed(f"fault run {seed}: after the faults healed, clients "
-                             f"{sorted(set(CONFIG.client_uids) - set(sim.decided()))} never "
+                             f"{sorted(set(sim.config.client_uids) - set(sim.decided()))} never "
                              f"decided; {_stuck(sim)}")
             if bar is not None:
                 bar.update(1)

@@ -116,7 +116,7 @@ def _accepted(a, src: int, n: int, v, learners: tuple[int, ...], context: str) -
     _persisted_first(eff, notes[0][0], f"Accepted({n}, {v})", "accepted proposal")
 
 
-def _restarted(cls, a, context: str):
+def _restarted(cls, a):
     data = a.durable()
     try:
         data = json.loads(json.dumps(data))
@@ -133,10 +133,10 @@ def check_acceptor(cls) -> str:
     learners = (5,)
     a = cls(2, learners)
     _ack(a, 0, 7, 210, (0, None), "a fresh acceptor")
-    _ack(_restarted(cls, a, ""), 0, 7, 210, (0, None), "a restarted acceptor")
+    _ack(_restarted(cls, a), 0, 7, 210, (0, None), "a restarted acceptor")
     _ack(a, 0, 7, 210, (0, None), "an acceptor that promised 7 (the same Proposal again)")
     try:
-        _nack(_restarted(cls, a, ""), "receive_proposal", 1, Proposal(6, 220), 7)
+        _nack(_restarted(cls, a), "receive_proposal", 1, Proposal(6, 220), 7)
     except Failed as exc:
         raise Failed("durable()/restore(): an acceptor restarted from its storage after "
                      f"promising 7 forgot it ({exc.reason}); durable() must hold the promise "
@@ -145,7 +145,7 @@ def check_acceptor(cls) -> str:
     _nack(a, "receive_accept", 1, Accept(6, 220), 7)
     _accepted(a, 0, 7, 210, learners, "an acceptor that promised 7")
     try:
-        _ack(_restarted(cls, a, ""), 1, 12, 220, (7, 210), "a restarted acceptor")
+        _ack(_restarted(cls, a), 1, 12, 220, (7, 210), "a restarted acceptor")
     except Failed as exc:
         raise Failed("durable()/restore(): an acceptor restarted after accepting (7, 210) "
                      f"lost it ({exc.reason}); durable() must hold the accepted proposal "

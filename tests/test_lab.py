@@ -145,6 +145,30 @@ def test_a_broken_role_is_caught_with_the_rule_it_breaks(tmp_path, name, old, ne
     assert words in failed.reason, failed.reason
 
 
+LATER = [
+    ("election that stops relaying after five tokens", ("election",),
+     "        j = token.uid\n",
+     '        j = token.uid\n        if self.tokens_seen > 5:\n            return "drop", []\n',
+     "explorer", "an election that loses a message never recovers"),
+    ("learner that learns only small numbers, once", ("learner",),
+     "        if len(voters) <= len(self.acceptors) // 2 or msg.n in self.learned:",
+     "        if len(voters) <= len(self.acceptors) // 2 or self.learned or msg.n > 20:",
+     "faults", "after the faults healed, clients [6] never decided"),
+]
+
+
+@pytest.mark.parametrize("name,roles,old,new,stage,words", LATER, ids=[b[0] for b in LATER])
+def test_what_the_scripts_miss_a_later_stage_catches(tmp_path, name, roles, old, new, stage,
+                                                     words):
+    assert REFERENCE.count(old) == 1
+    stem = "lab_later_" + "".join(c if c.isalnum() else "_" for c in name)
+    report = grade(module(tmp_path, stem, REFERENCE.replace(old, new)), roles=roles,
+                   progress=False, draw=False, quiet=True, stages=("scripted", "explorer", "faults"))
+    assert [s.passed for s in report.stages][:-1] == [True] * (len(report.stages) - 1)
+    assert report.stages[-1].name == stage and not report.stages[-1].passed, str(report)
+    assert words in report.stages[-1].reason, report.stages[-1].reason
+
+
 def test_the_explorer_alone_draws_the_shortest_counterexample(tmp_path):
     broken = REFERENCE.replace('        self.promised = data.get("promised", 0)',
                                "        self.promised = 0")
