@@ -60,6 +60,8 @@ def test_an_edited_file_is_graded_afresh(tmp_path):
     assert not grade(path, roles=("election",), stages=("scripted",), quiet=True).passed
     path.write_text(REFERENCE, encoding="utf-8")  # same second, different text
     assert grade(path, roles=("election",), stages=("scripted",), quiet=True).passed
+    # by module name too, once its folder is on the path (load put it there)
+    assert grade("lab_edited", roles=("election",), stages=("scripted",), quiet=True).passed
 
 
 # (name, text in the reference, its replacement, failing stage, words of the reason)
