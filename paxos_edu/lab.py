@@ -131,8 +131,8 @@ def load(module_or_path) -> types.ModuleType:
     folder = str(path.parent)
     if folder not in [os.path.abspath(p or os.getcwd()) for p in sys.path]:
         sys.path.insert(0, folder)
-    module = types.ModuleType(name)
-    module.__file__ = str(path)
+    # A real spec (find_spec by name works later) but our own exec: never a stale .pyc.
+    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(name, path))
     sys.modules[name] = module
     try:
         exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
