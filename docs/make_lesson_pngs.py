@@ -10,6 +10,8 @@
 - lesson_07: a student's first attempt at exercise 1 (accept everything in phase 2.2),
   the checker's verdict in words, and the explorer's counterexample drawn at the moment
   the promise is broken.
+- lesson_08 is the figure lesson 08 stores (a forgetful acceptor's counterexample drawn by
+  ``paxos_edu.lab.grade``); this script does not rebuild it.
 
 Run from the repository root: ``.venv/bin/python docs/make_lesson_pngs.py``.
 """

@@ -48,7 +48,9 @@ class Node:
     """One consensus node: Chang-Roberts, then the role the leader assigned.
 
     ``storage`` is what the node last persisted (``{"roles": ..., "paxos": ...}``);
-    ``impl`` overrides role classes, e.g. ``{"acceptor": MyAcceptor}``.
+    ``impl`` overrides role classes, e.g. ``{"acceptor": MyAcceptor}``, and, under
+    ``"election"``, the Chang-Roberts class (a subclass of ``Election``, whose
+    ``receive_token`` it may replace; default ``Election``).
     """
 
     kind = "consensus"
@@ -60,7 +62,7 @@ class Node:
         self.config = config
         self.rng = rng or random.Random(uid)
         self.impl = {**ROLE_CLASSES, **(impl or {})}
-        self.election = Election(uid, config.successor(uid))
+        self.election = self.impl.get("election", Election)(uid, config.successor(uid))
         self.roles: Roles | None = None
         self.role: Any = None
         storage = storage or {}
