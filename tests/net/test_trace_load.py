@@ -65,6 +65,22 @@ def test_a_real_violation_is_still_caught_under_load(busy_cpus):
         assert c.violations  # the live monitor too
 
 
+def test_a_learner_that_decides_on_one_vote_is_caught_under_load(busy_cpus):
+    """The reverse of the false alarm: a learner that really decides too early (on one
+    acceptor's Accepted) is reported, by the live monitor and by check_safety."""
+    from .roles import EagerLearner
+
+    with Cluster(Config(proposers=1, acceptors=3, learners=1),
+                 impl={"learner": EagerLearner}) as c:
+        c.propose(210)
+        c.start(timeout=60)
+        assert c.run(timeout=60).status == "decided"
+        trace = c.trace
+        assert c.stats()["routes"]["switch"] == 0  # over peer links, as in the false alarms
+        assert "learner soundness" in {v.invariant for v in c.violations}
+    assert "learner soundness" in {v.invariant for v in check_safety(trace)}
+
+
 def test_a_learner_that_decides_early_is_caught_by_the_causality_check():
     trace = [
         {"seq": 0, "kind": "send", "src": 0, "dst": 1, "phase": None,
