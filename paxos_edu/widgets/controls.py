@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from .util import button
+from .util import button, enable
 
 SPEEDS = (1, 20)  # steps per second, slowest and fastest
 
@@ -64,13 +64,24 @@ class TimeControls:
             self.history.max = max(head, 0)
             self.history.value = session.cursor if started else 0
             past = started and not session.at_head
-            self.back.disabled = not started or session.cursor <= 0
-            self.forward.disabled = not past
-            self.fork.disabled = not past or not session.can_fork
+            unstarted = None if started else "press Start first"
+            enable(self.back, unstarted or ("this is the first step" if session.cursor <= 0
+                                            else None))
+            enable(self.forward, unstarted or (None if past else "this is the latest step"))
+            enable(self.fork, unstarted or self._why_no_fork(session, past))
             for w in (self.step, self.play, self.run_all, self.history):
-                w.disabled = not started
+                enable(w, unstarted)
         finally:
             self._showing = False
+
+    @staticmethod
+    def _why_no_fork(session, past: bool) -> str | None:
+        if not past:
+            return "go back in the history first: Fork starts a new future from a past step"
+        if not session.can_fork:
+            return ("this step came from the processes running by themselves, which the "
+                    "simulator cannot replay: fork from a step before Play")
+        return None
 
     def stop(self) -> None:
         self.play.playing = False

@@ -341,7 +341,7 @@ class Dashboard:
         """Show the session at its cursor in every panel; redraw the visible diagram."""
         s = self.session
         started = s is not None and bool(s.marks)
-        actionable = started and s.at_head and not s.closed
+        why_not = s.why_read_only() if s is not None else "press Start first"
         self.status.value = status_html(s, self.error)
         self.safety.value = safety_html(s.violations if started else [])
         if started:
@@ -352,8 +352,8 @@ class Dashboard:
         else:
             self.table.value = node_table_html(None, {})
             self.counts.value = ""
-        self.pending.show(s.pending() if started else [], actionable)
-        self.faults.show(s.alive() if started else {}, actionable,
+        self.pending.show(s.pending() if started else [], why_not)
+        self.faults.show(s.alive() if started else {}, why_not,
                          bool(s.partition()) if started else False)
         self.controls.show(s)
         self._draw()

@@ -20,20 +20,20 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from ..labels import node_name
-from .util import button
+from .util import button, enable
 
 
 class NodeRow:
     def __init__(self, uid: int, role: str, on_crash: Callable, on_restart: Callable):
-        self.uid, self.role = uid, role
-        self.label = widgets.HTML(f"<b>{node_name(uid, role)}</b> {role}",
+        self.uid, self.role, self.name = uid, role, node_name(uid, role)
+        self.label = widgets.HTML(f"<b>{self.name}</b> {role}",
                                   layout=widgets.Layout(width="110px"))
-        self.crash = button("crash", lambda: on_crash(uid), f"crash node {uid}", icon="bolt")
+        self.crash = button("crash", lambda: on_crash(uid), f"crash {self.name}", icon="bolt")
         self.amnesia = widgets.Checkbox(False, description="amnesia", indent=False,
                                         layout=widgets.Layout(width="90px"),
                                         tooltip="restart without the acceptor's stable storage")
         self.restart = button("restart", lambda: on_restart(uid, self.amnesia.value),
-                              f"restart node {uid}", icon="repeat")
+                              f"restart {self.name}", icon="repeat")
         parts = [self.label, self.crash, self.restart]
         if role == "acceptor":
             parts.append(self.amnesia)
@@ -72,17 +72,18 @@ class FaultPanel:
         self.nodes_box.children = [row.box for row in self.rows.values()]
         self.group.options = [(node_name(u, r), u) for u, r in sorted(roles.items())]
 
-    def show(self, alive: dict[int, bool], actionable: bool, partitioned: bool) -> None:
+    def show(self, alive: dict[int, bool], why_not: str | None, partitioned: bool) -> None:
+        """Reflect who is up; ``why_not`` (None when the run can change) disables every control."""
         for uid, row in self.rows.items():
             up = alive.get(uid, True)
-            row.crash.disabled = not actionable or not up
-            row.restart.disabled = not actionable or up
-            row.amnesia.disabled = not actionable
-            row.label.value = (f"<b>{node_name(uid, row.role)}</b> {row.role}"
+            enable(row.crash, why_not or (None if up else f"{row.name} is down already"))
+            enable(row.restart, why_not or (f"{row.name} is up" if up else None))
+            enable(row.amnesia, why_not)
+            row.label.value = (f"<b>{row.name}</b> {row.role}"
                                + ("" if up else " <span style='color:#B2182B'>down</span>"))
-        self.partition.disabled = not actionable
-        self.heal.disabled = not actionable or not partitioned
-        self.group.disabled = not actionable
+        enable(self.partition, why_not)
+        enable(self.heal, why_not or (None if partitioned else "the network is not partitioned"))
+        enable(self.group, why_not)
 
     def _partition(self) -> None:
         chosen = set(self.group.value)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from .util import button
+from .util import button, enable
 
 ACTIONS = ("deliver", "drop", "duplicate", "delay")
 
@@ -44,8 +44,8 @@ class PendingPanel:
     def select(self, mid: int) -> None:
         self.list.value = mid
 
-    def show(self, items: list[tuple[str, int]], actionable: bool) -> None:
-        """List ``items`` (label, id); keep the selection when it is still there."""
+    def show(self, items: list[tuple[str, int]], why_not: str | None) -> None:
+        """List ``items`` (label, id), keeping the selection; ``why_not`` disables the buttons."""
         keep = self.list.value
         self.list.options = items
         ids = [mid for _, mid in items]
@@ -54,10 +54,10 @@ class PendingPanel:
         elif ids:
             self.list.value = ids[0]
         n = len(items)
-        where = "" if actionable else " (the past: read-only)"
+        where = "" if why_not is None else " (the past: read-only)"
         self.title.value = f"<b>pending: {n} item{'s' if n != 1 else ''}</b>{where}"
         for w in (*self.buttons.values(), self.delay_ms):
-            w.disabled = not actionable or not items
+            enable(w, why_not or (None if items else "nothing is pending"))
 
     def _act(self, method: str) -> None:
         mid = self.list.value

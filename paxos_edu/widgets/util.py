@@ -35,6 +35,18 @@ def button(description: str, on_click: Callable | None = None, tooltip: str = ""
     return b
 
 
+def enable(widget, why_not: str | None) -> None:
+    """Enable ``widget`` when ``why_not`` is None; else disable it and say why in its tooltip.
+
+    A greyed-out button that does not say why leaves a student guessing; the reason is
+    added to the widget's own tooltip (kept in ``_tip``) and removed again when it works.
+    """
+    base = widget.__dict__.setdefault("_tip", getattr(widget, "tooltip", "") or "")
+    widget.disabled = why_not is not None
+    if hasattr(widget, "tooltip"):
+        widget.tooltip = base if why_not is None else f"{base} (unavailable: {why_not})".lstrip()
+
+
 def node_roles(config: Config) -> dict[int, str]:
     """Each uid's role under ``config`` (the leader's assignment rule; clients last)."""
     r = config.roles(0)

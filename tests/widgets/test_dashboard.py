@@ -362,3 +362,26 @@ def test_diagram_png_is_opaque_rgb_at_the_panel_dpi_and_leaves_the_figure_alone(
     other = Figure(figsize=(4, 2))  # not on Agg: savefig does the work
     other.add_subplot().plot([0, 1])
     assert Image.open(io.BytesIO(png(other))).size == (4 * DPI, 2 * DPI)
+
+
+def test_a_disabled_control_says_why_in_its_tooltip(dash):
+    before = dash.faults.heal  # built before Start: nothing to act on yet
+    configure(dash, 2, 3, 1)
+    assert dash.controls.step.disabled and "press Start first" in dash.controls.step.tooltip
+    dash.setup.start.click()
+    for _ in range(4):
+        dash.controls.step.click()
+    assert not dash.controls.step.disabled and "unavailable" not in dash.controls.step.tooltip
+    assert dash.controls.forward.disabled and "latest step" in dash.controls.forward.tooltip
+    assert before.disabled and "not partitioned" in before.tooltip
+    a2 = dash.faults.rows[2]
+    assert a2.restart.disabled and "A2 is up" in a2.restart.tooltip
+    assert not a2.crash.disabled and a2.crash.tooltip == "crash A2"
+
+    dash.controls.back.click()  # the past is read-only, and every control there says so
+    where = f"step {dash.session.cursor} of {dash.session.head_index}"
+    assert a2.crash.disabled and where in a2.crash.tooltip
+    assert all(where in b.tooltip for b in dash.pending.buttons.values() if b.disabled)
+    assert dash.controls.fork.disabled is False
+    dash.controls.forward.click()
+    assert not a2.crash.disabled and a2.crash.tooltip == "crash A2"  # the reason goes again

@@ -183,7 +183,10 @@ def test_pause_puts_the_free_running_processes_back_in_step_mode():
     dash.controls.pause.click()
     assert not dash.controls.play.playing and cluster.mode == "step" and not s.free_running
     assert s.events == cluster.trace and s.marks[-1].events == len(s.events)
-    dash.controls.history.value = s.head_index
+    # Pause lands on the latest step, where the crash buttons work at once.
+    assert s.at_head and "paused at the latest step" in dash.status.value
+    assert not any(row.crash.disabled for row in dash.faults.rows.values()), \
+        "a crash button is still disabled after Pause"
     dash.controls.run_all.click()  # step mode again: the dashboard steps what is pending
     assert s.decided() == {6: 210, 7: 210} or s.decided() == {6: 220, 7: 220}
     assert "data-safe='true'" in dash.safety.value
