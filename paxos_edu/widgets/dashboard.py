@@ -32,6 +32,7 @@ from ..viz import PaxosView, RingView, TimelineView, save_gif
 from ..viz.state import node_uids
 from .controls import TimeControls
 from .faults import FaultPanel
+from .keys import PresenterKeys
 from .pending import PendingPanel
 from .render import (
     DPI,
@@ -94,14 +95,16 @@ class Dashboard:
     ``run``: adopt this Simulation or Cluster (a started Simulation's past becomes the
     history). ``config``: the configuration the panel starts with. ``preset``: a key of
     ``SCENARIOS`` (happy, duel, crash12, quorum, hijack, amnesia). ``backend``:
-    ``"simulated"`` or ``"real UDP processes"``. ``raise_errors``: let a click's
+    ``"simulated"`` or ``"real UDP processes"``. ``keys``: where the presenter keys
+    (``keys.py``) listen: ``"dashboard"`` (while it has the focus), ``"page"`` (anywhere:
+    the classroom view) or None (no keys). ``raise_errors``: let a click's
     exception propagate (for debugging) instead of showing it in the status line.
     """
 
     def __init__(self, run: Simulation | Cluster | None = None, config=None, *,
                  preset: str | None = None, seed: int = 0, backend: str = SIMULATED,
                  cluster_options: dict | None = None, dpi: float = DPI,
-                 raise_errors: bool = False):
+                 keys: str | None = "dashboard", raise_errors: bool = False):
         self.session: Session | None = None
         self.error: str | None = None
         self.errors: list[Exception] = []
@@ -156,12 +159,15 @@ class Dashboard:
                           widgets.HBox([self.gif_path, self.export_gif_button])]),
         ], titles=("faults: crash, restart, partition, loss", "export"))
         more.selected_index = 0
+        self.keys = None if keys is None else PresenterKeys(weak(self.key), scope=keys)
         self.root = widgets.VBox([
             widgets.HTML("<h3 style='margin:4px 0'>Basic Paxos classroom dashboard</h3>"),
+            *([self.keys] if self.keys is not None else []),
             self.setup.box, self.controls.box, self.status, self.safety,
             widgets.HBox([widgets.VBox([self.tabs], layout=widgets.Layout(width="60%")), right]),
             more,
         ])
+        self.root.add_class("paxos-dashboard")  # where the presenter keys listen
         self._owned.root = self.root
         weakref.finalize(self, self._owned.close)
         if preset is not None:
@@ -228,6 +234,26 @@ class Dashboard:
         self.setup.set_enabled(True)
 
     # -- time ----------------------------------------------------------------------------------
+    def key(self, action: str) -> None:
+        """A presenter key (``keys.KEYS``): its button's click, or the status line says why not."""
+        if action == "play":
+            play = self.controls.play
+            if play.disabled:
+                return self._refuse(action, "press Start first")
+            play.playing = not play.playing
+            return None
+        target = {"step": self.controls.step, "back": self.controls.back,
+                  "fork": self.controls.fork, "reset": self.setup.reset}[action]
+        if target.disabled:
+            return self._refuse(action, getattr(target, "why_not", None) or "not now")
+        target.click()
+        return None
+
+    def _refuse(self, action: str, why: str) -> None:
+        self.error = f"key {action!r}: {why}"
+        self.status.value = status_html(self.session, self.error)
+
+
     @_action
     def step(self) -> str | None:
         """Step: forward in the past, else the script's next step, else ``run.step()``.

@@ -43,6 +43,7 @@ def enable(widget, why_not: str | None) -> None:
     """
     base = widget.__dict__.setdefault("_tip", getattr(widget, "tooltip", "") or "")
     widget.disabled = why_not is not None
+    widget.why_not = why_not  # what a presenter key says when it cannot act
     if hasattr(widget, "tooltip"):
         widget.tooltip = base if why_not is None else f"{base} (unavailable: {why_not})".lstrip()
 

@@ -1,0 +1,72 @@
+"""Presenter keys in a real JupyterLab: the arrows, Space, PageUp/PageDown and R drive the dashboard.
+
+The keys must reach the dashboard and not JupyterLab: R resets the run instead of turning
+the selected cell into a raw cell, Space steps instead of scrolling. Typing in a cell's
+editor must stay typing. Uses the JupyterLab and Chromium fixtures of
+``test_dashboard_browser.py`` (skipped without Chromium, a failure under CI).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .test_dashboard_browser import (  # noqa: F401  (fixtures are found by name)
+    NOTEBOOK,
+    browser,
+    button,
+    expect,
+    lab,
+    notebook_panel,
+    page,
+    run_notebook,
+    status,
+)
+
+
+def test_presenter_keys_step_back_and_reset_the_dashboard_not_the_notebook(page, lab):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    dash = run_notebook(page, lab, NOTEBOOK)
+    button(dash, "Start").click()
+    expect(status(dash)).to_contain_text("step 0 of 0")
+    keys = dash.locator(".paxos-keys")
+    expect(keys).to_contain_text("→ step")
+    dash.locator(".paxos-status").click()  # the dashboard was the last thing clicked
+    for k, key in enumerate(("ArrowRight", "Space", "PageDown"), start=1):
+        page.keyboard.press(key)
+        expect(status(dash)).to_contain_text(f"step {k} of {k}")
+    page.keyboard.press("PageUp")
+    expect(status(dash)).to_contain_text("step 2 of 3")
+    page.keyboard.press("ArrowLeft")
+    expect(status(dash)).to_contain_text("step 1 of 3")
+    help_table = dash.locator(".paxos-keys-help")
+    expect(help_table).to_be_hidden()
+    page.keyboard.press("?")
+    expect(help_table).to_be_visible()
+    expect(help_table).to_contain_text("Fork from here")
+    page.screenshot(path=str(_artifact("keys_help_1366.png")))
+    page.keyboard.press("?")
+    expect(help_table).to_be_hidden()
+
+    cells = notebook_panel(page).locator(".jp-Cell")
+    kinds = [cells.nth(i).get_attribute("class") for i in range(cells.count())]
+    page.keyboard.press("r")  # R: reset the run; JupyterLab must not see it
+    expect(status(dash)).to_contain_text("Configure the system, then press Start.")
+    assert [cells.nth(i).get_attribute("class") for i in range(cells.count())] == kinds, \
+        "a presenter key reached JupyterLab's shortcuts too"
+    assert notebook_panel(page).locator(".jp-RawCell").count() == 0
+
+    # Typing in a code cell is typing, whatever the dashboard's keys are.
+    button(dash, "Start").click()
+    expect(status(dash)).to_contain_text("step 0 of 0")
+    editor = notebook_panel(page).locator(".jp-CodeCell .cm-content").first
+    editor.click()
+    page.keyboard.type("r ")
+    page.keyboard.press("ArrowRight")
+    expect(editor).to_contain_text(re.compile(r"r "))
+    expect(status(dash)).to_contain_text("step 0 of 0")
+
+
+def _artifact(name: str):
+    from .test_dashboard_browser import ARTIFACTS
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name
