@@ -23,7 +23,7 @@ from .test_dashboard_browser import (  # noqa: F401  (fixtures are found by name
 )
 
 
-def test_presenter_keys_step_back_and_reset_the_dashboard_not_the_notebook(page, lab):
+def test_presenter_keys_step_back_and_reset_the_dashboard_not_the_notebook(page, lab):  # noqa: F811
     page.set_viewport_size({"width": 1366, "height": 768})
     dash = run_notebook(page, lab, NOTEBOOK)
     button(dash, "Start").click()
