@@ -94,7 +94,7 @@ class Dashboard:
 
     ``run``: adopt this Simulation or Cluster (a started Simulation's past becomes the
     history). ``config``: the configuration the panel starts with. ``preset``: a key of
-    ``SCENARIOS`` (happy, duel, crash12, quorum, hijack, amnesia). ``backend``:
+    ``SCENARIOS`` (election, happy, duel, crash12, quorum, hijack, amnesia). ``backend``:
     ``"simulated"`` or ``"real UDP processes"``. ``keys``: where the presenter keys
     (``keys.py``) listen: ``"dashboard"`` (while it has the focus), ``"page"`` (anywhere:
     the classroom view) or None (no keys). ``raise_errors``: let a click's
@@ -218,6 +218,9 @@ class Dashboard:
                                       script=self.setup.script(),
                                       cluster_options=self.cluster_options))
         self.session.start()
+        scenario = SCENARIOS.get(self.setup.preset.value)
+        if scenario is not None:  # the election preset opens on the ring
+            self.tabs.selected_index = TABS.index(scenario.tab)
         self._after_start()
 
     @_action

@@ -114,6 +114,8 @@ class Scenario:
     promise: str
     check: Callable[[Any], list[str]] = field(repr=False, default=lambda run: [])
     seed: int = 0
+    tab: str = "Paxos"
+    """The diagram the dashboard shows first (``dashboard.TABS``)."""
 
 
 def _decided(run) -> dict:
@@ -155,12 +157,46 @@ ELECT = ScriptStep("fifo", ("Token", "Roles"),
                    "sends the roles and each client sends its request.")
 
 
+def _election() -> Scenario:
+    # P0, A1-A4, L5, client 6; the ring of lesson 1: 2 -> 3 -> 5 -> 0 -> 4 -> 1 -> 2
+    def tok(uid: int, src: int, dst: int, note: str) -> ScriptStep:
+        return ScriptStep("deliver", (Msg("Token", src, dst, uid=uid),), note)
+
+    return Scenario(
+        "election", "Chang-Roberts election",
+        Config(1, 4, 1, clients=((210, 0),), ring="random", ring_seed=1),
+        [tok(2, 2, 3, "Every node sent token(own uid) to its successor. A3 gets token(2): A3 is "
+             "red and 2 < 3, so it swallows the token (a smaller uid cannot win)."),
+         tok(3, 3, 5, "L5 gets token(3): red, 3 < 5: swallowed."),
+         tok(5, 5, 0, "P0 gets token(5): 5 > 0, so P0 forwards it and turns black: it has "
+             "lost and will relay every token from now on."),
+         tok(0, 0, 4, "A4 gets token(0): red, 0 < 4: swallowed."),
+         tok(4, 4, 1, "A1 gets token(4): 4 > 1: A1 forwards it and turns black."),
+         tok(1, 1, 2, "A2 gets token(1): red, 1 < 2: swallowed."),
+         tok(5, 0, 4, "A4 gets token(5): 5 > 4: A4 forwards it and turns black."),
+         tok(4, 1, 2, "A2 gets token(4): 4 > 2: A2 forwards it and turns black."),
+         tok(5, 4, 1, "A1 is black: it relays token(5) without comparing."),
+         tok(4, 2, 3, "A3 gets token(4): 4 > 3: A3 forwards it and turns black."),
+         tok(5, 1, 2, "Black A2 relays token(5)."),
+         tok(4, 3, 5, "L5 gets token(4): L5 is still red and 4 < 5: swallowed. Every other "
+             "node is black now."),
+         tok(5, 2, 3, "Black A3 relays token(5) on to L5."),
+         tok(5, 3, 5, "L5 gets its own token back while red: L5 is the leader, the largest uid. "
+             "14 token messages (for 6 nodes: at best 2n-1 = 11, at worst n(n+1)/2 = 21)."),
+         ScriptStep("fifo", ("Roles",),
+                    "The leader hands out the roles (this package's set-up, not part of "
+                    "Paxos); the client then sends its request. Step or Play runs Basic Paxos."),
+         ],
+        "L5 is elected after 14 token messages; then C6 is told 210.",
+        _expect({6: 210}, sent={"Token": 14}), tab="ring")
+
+
 def _happy() -> Scenario:
-    # P=0, acceptors 1, 2, 3, learner 4, client 5
+    # P=0, A1, A2, A3, L4, C5
     return Scenario(
         "happy", "happy path", Config(1, 3, 1, clients=((210, 0),)),
         [ELECT,
-         ScriptStep("deliver", (Msg("Request", 5, 0),), "request: client 5 asks proposer 0 for 210."),
+         ScriptStep("deliver", (Msg("Request", 5, 0),), "request: C5 asks P0 for 210."),
          ScriptStep("deliver_all", (Msg("Proposal", 0),),
                     "1.1: proposal(n, 210) reaches every acceptor; each promises n."),
          ScriptStep("deliver_all", (Msg("Ack", dst=0),),
@@ -172,34 +208,34 @@ def _happy() -> Scenario:
                     "2.2: the learner counts a majority of accepted(n, 210): 210 is chosen."),
          ScriptStep("deliver_all", (Msg("Decided", 4),), "3: the learner tells the client."),
          ],
-        "client 5 is told 210; the safety light stays green.",
+        "C5 is told 210; the safety light stays green.",
         _expect({5: 210}))
 
 
 def _duel() -> Scenario:
-    # proposers 0, 1; acceptors 2, 3, 4; learner 5; client 6 -> P0 (210), client 7 -> P1 (220)
+    # proposers 0, 1; A2, A3, A4; L5; C6 -> P0 (210), C7 -> P1 (220)
     return Scenario(
         "duel", "dueling proposers", Config(2, 3, 1, clients=((210, 0), (220, 1))),
         [ELECT,
-         ScriptStep("deliver", (Msg("Request", 6, 0),), "Client 6 asks proposer 0 for 210."),
-         ScriptStep("deliver", (Msg("Request", 7, 1),), "Client 7 asks proposer 1 for 220."),
+         ScriptStep("deliver", (Msg("Request", 6, 0),), "C6 asks P0 for 210."),
+         ScriptStep("deliver", (Msg("Request", 7, 1),), "C7 asks P1 for 220."),
          ScriptStep("deliver_all", (Msg("Proposal", 0),),
-                    "1.1: proposer 0's proposal(6, 210) reaches all acceptors: they promise 6."),
+                    "1.1: P0's proposal(6, 210) reaches all acceptors: they promise 6."),
          ScriptStep("deliver_all", (Msg("Ack", dst=0),),
-                    "1.2: proposer 0 has its majority and sends accept(6, 210)..."),
+                    "1.2: P0 has its majority and sends accept(6, 210)..."),
          ScriptStep("deliver_all", (Msg("Proposal", 1),),
-                    "...but proposer 1's proposal(7, 220) gets there first: everyone now "
+                    "...but P1's proposal(7, 220) gets there first: everyone now "
                     "promises 7."),
          ScriptStep("deliver_all", (Msg("Accept", 0),),
                     "2.1: accept(6, 210) arrives too late: every acceptor answers nack(6, 7)."),
          ScriptStep("deliver_all", (Msg("Nack", dst=0),),
-                    "Proposer 0 backs off for a random time before it retries above 7."),
+                    "P0 backs off for a random time before it retries above 7."),
          ScriptStep("deliver", (Msg("Timer", dst=0, name="retry"),),
-                    "Proposer 0 retries at once with proposal(12, 210)..."),
+                    "P0 retries at once with proposal(12, 210)..."),
          ScriptStep("deliver_all", (Msg("Proposal", 0),),
-                    "...and the acceptors promise 12 before proposer 1's acks are in."),
+                    "...and the acceptors promise 12 before P1's acks are in."),
          ScriptStep("deliver_all", (Msg("Ack", dst=1),),
-                    "Proposer 1 got its acks for 7 and sends accept(7, 220)..."),
+                    "P1 got its acks for 7 and sends accept(7, 220)..."),
          ScriptStep("deliver_all", (Msg("Accept", 1),),
                     "...rejected: nack(7, 12). Each proposer keeps preempting the other: Paxos "
                     "stays safe but may never finish. Random backoff breaks the tie: press Step "
@@ -210,90 +246,90 @@ def _duel() -> Scenario:
 
 
 def _crash_12() -> Scenario:
-    # P=0, acceptors 1, 2, 3, learner 4, client 5
+    # P=0, A1, A2, A3, L4, C5
     return Scenario(
         "crash12", "acceptor crash in phase 1.2", Config(1, 3, 1, clients=((210, 0),)),
         [ELECT,
-         ScriptStep("deliver", (Msg("Request", 5, 0),), "Client 5 asks proposer 0 for 210."),
-         ScriptStep("deliver", (Msg("Proposal", 0, 2),), "1.1: acceptor 2 promises."),
-         ScriptStep("deliver", (Msg("Proposal", 0, 3),), "1.1: acceptor 3 promises."),
-         ScriptStep("crash", (1,), "Acceptor 1 crashes before the proposal reaches it: it will "
+         ScriptStep("deliver", (Msg("Request", 5, 0),), "C5 asks P0 for 210."),
+         ScriptStep("deliver", (Msg("Proposal", 0, 2),), "1.1: A2 promises."),
+         ScriptStep("deliver", (Msg("Proposal", 0, 3),), "1.1: A3 promises."),
+         ScriptStep("crash", (1,), "A1 crashes before the proposal reaches it: it will "
                     "never answer."),
          ScriptStep("deliver", (Msg("Proposal", 0, 1),),
-                    "The proposal to acceptor 1 arrives at a dead node and is lost."),
+                    "The proposal to A1 arrives at a dead node and is lost."),
          ScriptStep("deliver_all", (Msg("Ack", dst=0),),
                     "1.2: two acks of three acceptors are a majority: the proposer goes on to "
-                    "2.1 without acceptor 1."),
+                    "2.1 without A1."),
          ],
-        "client 5 is told 210 although acceptor 1 stays down; safe.",
+        "C5 is told 210 although A1 stays down; safe.",
         _expect({5: 210}, down=(1,)))
 
 
 def _minority_majority() -> Scenario:
-    # P=0, acceptors 1..5, learner 6, client 7
+    # P=0, A1..5, L6, C7
     return Scenario(
         "quorum", "minority vs majority failure", Config(1, 5, 1, clients=((210, 0),)),
         [ELECT,
-         ScriptStep("crash", (1,), "Acceptor 1 crashes."),
-         ScriptStep("crash", (2,), "Acceptor 2 crashes: 2 of 5 are down, a minority. The other "
+         ScriptStep("crash", (1,), "A1 crashes."),
+         ScriptStep("crash", (2,), "A2 crashes: 2 of 5 are down, a minority. The other "
                     "three still form a majority."),
-         ScriptStep("deliver", (Msg("Request", 7, 0),), "Client 7 asks proposer 0 for 210."),
+         ScriptStep("deliver", (Msg("Request", 7, 0),), "C7 asks P0 for 210."),
          ScriptStep("deliver_all", (Msg("Proposal", 0),),
-                    "1.1: the proposals to 1 and 2 are lost; acceptors 3, 4, 5 promise."),
-         ScriptStep("crash", (3,), "Acceptor 3 crashes too: 3 of 5 are down, a majority. No "
+                    "1.1: the proposals to A1 and A2 are lost; A3, A4, A5 promise."),
+         ScriptStep("crash", (3,), "A3 crashes too: 3 of 5 are down, a majority. No "
                     "quorum can answer any more."),
          ScriptStep("deliver_all", (Msg("Ack", dst=0),),
                     "1.2: the acks were already on their way; the proposer sends accept."),
          ScriptStep("deliver_all", (Msg("Accept", 0),),
-                    "2.1: only acceptors 4 and 5 are alive to accept."),
+                    "2.1: only A4 and A5 are alive to accept."),
          ScriptStep("deliver_all", (Msg("Accepted", dst=6),),
                     "2.2: two votes of five: the learner decides nothing. Paxos blocks, but it "
                     "never decides wrongly."),
-         ScriptStep("restart", (3,), "Acceptor 3 restarts from its stable storage: a majority is "
+         ScriptStep("restart", (3,), "A3 restarts from its stable storage: a majority is "
                     "back. Press Step or Play: the proposer times out and retries."),
          ],
-        "blocked (no quorum) while 3 of 5 acceptors are down; client 7 is told 210 once "
-        "acceptor 3 is back; safe.",
+        "blocked (no quorum) while 3 of 5 acceptors are down; C7 is told 210 once "
+        "A3 is back; safe.",
         _expect({7: 210}, down=(1, 2)))
 
 
 def _two_rounds(second_note: str, amnesia: bool, second_v) -> list[ScriptStep]:
-    # proposers 0, 1; acceptors 2, 3, 4; learner 5; clients 6 -> P0 (210), 7 -> P1 (220)
+    # proposers 0, 1; A2, A3, A4; L5; clients 6 -> P0 (210), 7 -> P1 (220)
     steps = [
         ELECT,
-        ScriptStep("deliver", (Msg("Request", 6, 0),), "Client 6 asks proposer 0 for 210."),
-        ScriptStep("deliver", (Msg("Proposal", 0, 2),), "1.1: acceptor 2 promises 6."),
-        ScriptStep("deliver", (Msg("Proposal", 0, 3),), "1.1: acceptor 3 promises 6."),
-        ScriptStep("deliver_all", (Msg("Ack", 2, 0),), "1.2: acceptor 2's ack reaches proposer 0."),
+        ScriptStep("deliver", (Msg("Request", 6, 0),), "C6 asks P0 for 210."),
+        ScriptStep("deliver", (Msg("Proposal", 0, 2),), "1.1: A2 promises 6."),
+        ScriptStep("deliver", (Msg("Proposal", 0, 3),), "1.1: A3 promises 6."),
+        ScriptStep("deliver_all", (Msg("Ack", 2, 0),), "1.2: A2's ack reaches P0."),
         ScriptStep("deliver_all", (Msg("Ack", 3, 0),),
-                   "1.2: a majority: proposer 0 sends accept(6, 210)."),
-        ScriptStep("deliver", (Msg("Accept", 0, 2),), "2.1: acceptor 2 accepts (6, 210)."),
-        ScriptStep("deliver", (Msg("Accept", 0, 3),), "2.1: acceptor 3 accepts (6, 210)."),
+                   "1.2: a majority: P0 sends accept(6, 210)."),
+        ScriptStep("deliver", (Msg("Accept", 0, 2),), "2.1: A2 accepts (6, 210)."),
+        ScriptStep("deliver", (Msg("Accept", 0, 3),), "2.1: A3 accepts (6, 210)."),
         ScriptStep("deliver_all", (Msg("Accepted", dst=5),),
-                   "2.2: acceptors 2 and 3 are a majority: 210 is chosen; the learner sends "
+                   "2.2: A2 and A3 are a majority: 210 is chosen; the learner sends "
                    "decided(210) to every client."),
-        ScriptStep("deliver", (Msg("Decided", 5, 6),), "3: client 6 is told 210."),
+        ScriptStep("deliver", (Msg("Decided", 5, 6),), "3: C6 is told 210."),
     ]
     if amnesia:
         steps += [
-            ScriptStep("crash", (3,), "Acceptor 3 crashes."),
-            ScriptStep("restart", (3, True), "Acceptor 3 restarts WITHOUT its stable storage "
+            ScriptStep("crash", (3,), "A3 crashes."),
+            ScriptStep("restart", (3, True), "A3 restarts WITHOUT its stable storage "
                        "(amnesia): it forgot its promise and its accepted (6, 210)."),
         ]
     steps += [
-        ScriptStep("deliver", (Msg("Request", 7, 1),), "Client 7 asks proposer 1 for 220."),
-        ScriptStep("deliver", (Msg("Proposal", 1, 3),), "1.1: proposal(7, 220) reaches acceptor 3."),
-        ScriptStep("deliver", (Msg("Proposal", 1, 4),), "1.1: and acceptor 4."),
+        ScriptStep("deliver", (Msg("Request", 7, 1),), "C7 asks P1 for 220."),
+        ScriptStep("deliver", (Msg("Proposal", 1, 3),), "1.1: proposal(7, 220) reaches A3."),
+        ScriptStep("deliver", (Msg("Proposal", 1, 4),), "1.1: and A4."),
         ScriptStep("deliver", (Msg("Ack", 3, 1),), second_note),
         ScriptStep("deliver", (Msg("Ack", 4, 1),),
-                   "1.2: a majority of acks: proposer 1 picks the value of the highest-numbered "
+                   "1.2: a majority of acks: P1 picks the value of the highest-numbered "
                    "accepted proposal reported, else its own."),
-        ScriptStep("deliver", (Msg("Accept", 1, 3),), "2.1: acceptor 3 accepts."),
-        ScriptStep("deliver", (Msg("Accept", 1, 4),), "2.1: acceptor 4 accepts."),
+        ScriptStep("deliver", (Msg("Accept", 1, 3),), "2.1: A3 accepts."),
+        ScriptStep("deliver", (Msg("Accept", 1, 4),), "2.1: A4 accepts."),
         ScriptStep("deliver_all", (Msg("Accepted", dst=5),),
                    "2.2: the learner hears a majority for n = 7."),
         ScriptStep("deliver", (Msg("Decided", 5, 7, v=second_v),),
-                   f"3: client 7 is told {second_v}."),
+                   f"3: C7 is told {second_v}."),
     ]
     return steps
 
@@ -301,22 +337,22 @@ def _two_rounds(second_note: str, amnesia: bool, second_v) -> list[ScriptStep]:
 def _hijack() -> Scenario:
     return Scenario(
         "hijack", "value hijack", Config(2, 3, 1, clients=((210, 0), (220, 1))),
-        _two_rounds("1.2: acceptor 3's ack reports its accepted (6, 210): proposer 1 must adopt "
+        _two_rounds("1.2: A3's ack reports its accepted (6, 210): P1 must adopt "
                     "210 and give up its own 220.", amnesia=False, second_v=210),
-        "both clients are told 210, the first value; proposer 1 proposes 210, not 220.",
+        "both clients are told 210, the first value; P1 proposes 210, not 220.",
         _expect({6: 210, 7: 210}))
 
 
 def _amnesia() -> Scenario:
     return Scenario(
         "amnesia", "acceptor amnesia", Config(2, 3, 1, clients=((210, 0), (220, 1))),
-        _two_rounds("1.2: acceptor 3's ack reports nothing accepted: it forgot. Proposer 1 "
+        _two_rounds("1.2: A3's ack reports nothing accepted: it forgot. P1 "
                     "is free to propose 220.", amnesia=True, second_v=220),
-        "the safety light turns red when acceptor 3 forgets its promise (monotonic promises); "
-        "then 220 is chosen after 210 (agreement): client 6 is told 210, client 7 220.",
+        "the safety light turns red when A3 forgets its promise (monotonic promises); "
+        "then 220 is chosen after 210 (agreement): C6 is told 210, C7 220.",
         _expect({6: 210, 7: 220}, safe=False, broken=("agreement", "monotonic promises")))
 
 
 SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
-    _happy(), _duel(), _crash_12(), _minority_majority(), _hijack(), _amnesia())}
-"""The presets, by key: happy, duel, crash12, quorum, hijack, amnesia."""
+    _election(), _happy(), _duel(), _crash_12(), _minority_majority(), _hijack(), _amnesia())}
+"""The presets, by key: election, happy, duel, crash12, quorum, hijack, amnesia."""

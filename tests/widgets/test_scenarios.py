@@ -39,6 +39,20 @@ def test_preset_runs_its_script_and_ends_as_promised(key):
     dash.close()
 
 
+def test_the_election_preset_opens_on_the_ring_and_elects_the_largest_uid():
+    colours = []
+    dash = play_script("election", lambda d, k: colours.append(
+        {u: s.get("color") for u, s in d.session.world().nodes.items() if u < 6}))
+    assert dash.tabs.selected_index == 2  # the ring
+    assert colours[2][0] == "black" and colours[1][5] == "red"  # P0 lost to token(5); L5 not
+    assert all(c == "black" for u, c in colours[11].items() if u != 5)
+    assert dash.session.world().leader == 5 and "leader 5" in dash.status.value
+    assert dash.session.note.startswith("The leader hands out the roles")
+    dash.controls.run_all.click()
+    assert dash.session.decided() == {6: 210}
+    dash.close()
+
+
 def test_happy_path_decides_and_stays_green():
     dash = play_script("happy", lambda d, k: (
         "data-safe='true'" in d.safety.value) or pytest.fail(f"red at step {k}"))
