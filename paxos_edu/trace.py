@@ -29,12 +29,15 @@ EVENT_KINDS = ("send", "deliver", "drop", "duplicate", "timer", "state", "decide
 REQUIRED = ("seq", "t", "kind", "src", "dst", "msg", "phase")
 
 
+def jsonl(trace: Iterable[dict]) -> str:
+    """``trace`` as JSON Lines text, one event per line (what ``to_jsonl`` writes)."""
+    return "".join(json.dumps(ev, separators=(",", ":")) + "\n" for ev in trace)
+
+
 def to_jsonl(trace: Iterable[dict], path: str | os.PathLike) -> Path:
     """Write ``trace`` to ``path`` as JSON Lines, one event per line."""
     path = Path(path)
-    with path.open("w", encoding="utf-8") as f:
-        for ev in trace:
-            f.write(json.dumps(ev, separators=(",", ":")) + "\n")
+    path.write_text(jsonl(trace), encoding="utf-8")
     return path
 
 

@@ -20,6 +20,7 @@ comes from ``render.py`` (the render choice is explained there).
 from __future__ import annotations
 
 import functools
+import os
 import weakref
 from pathlib import Path
 
@@ -27,8 +28,8 @@ import ipywidgets as widgets
 
 from ..cluster import Cluster
 from ..sim import Simulation
-from ..trace import to_jsonl
-from ..viz import PaxosView, RingView, TimelineView, save_gif
+from ..trace import jsonl, to_jsonl
+from ..viz import PaxosView, RingView, TimelineView, save_gif, to_html
 from ..viz.state import node_uids
 from .controls import TimeControls
 from .faults import FaultPanel
@@ -46,7 +47,8 @@ from .render import (
 from .scenarios import SCENARIOS
 from .session import SIMULATED, Session
 from .setup import SetupPanel
-from .util import button, close_tree, node_roles, weak
+from .share import Copy, Download, ShareButtons
+from .util import close_tree, node_roles, weak
 
 TABS = ("Paxos", "space-time", "ring", "counts")
 TIMELINE_ROOM = 0.5
@@ -142,12 +144,7 @@ class Dashboard:
         ]
         self.tabs = widgets.Tab(children=[d.widget for d in self.diagrams], titles=TABS)
         self.tabs.observe(weak(self._tab_changed), "selected_index")
-        self.trace_path = widgets.Text("paxos_trace.jsonl", description="trace file")
-        self.gif_path = widgets.Text("paxos_run.gif", description="GIF file")
-        self.export_trace_button = button("export trace (JSON Lines)", weak(self.export_trace),
-                                          icon="download")
-        self.export_gif_button = button("export animation (GIF)", weak(self.export_gif),
-                                        icon="film")
+        self.share = ShareButtons(weak(self.shared))
         right = widgets.VBox([
             widgets.HTML("<b>nodes</b>"), self.table,
             widgets.HTML("<b>messages sent per phase</b>"), self.counts,
@@ -155,9 +152,8 @@ class Dashboard:
         ], layout=widgets.Layout(width="40%", padding="0 0 0 8px"))
         more = widgets.Accordion(children=[
             self.faults.box,
-            widgets.VBox([widgets.HBox([self.trace_path, self.export_trace_button]),
-                          widgets.HBox([self.gif_path, self.export_gif_button])]),
-        ], titles=("faults: crash, restart, partition, loss", "export"))
+            self.share,
+        ], titles=("faults: crash, restart, partition, loss", "share this run"))
         more.selected_index = 0
         self.keys = None if keys is None else PresenterKeys(weak(self.key), scope=keys)
         self.root = widgets.VBox([
@@ -348,20 +344,39 @@ class Dashboard:
     def heal(self) -> None:
         self._session().act("heal")
 
-    # -- export --------------------------------------------------------------------------------
-    @_action
-    def export_trace(self, path: str | None = None) -> Path:
-        """Write the recorded trace (the whole history) as JSON Lines."""
+    # -- sharing and export --------------------------------------------------------------------
+    def shared(self, what: str) -> Download | Copy:
+        """What the share buttons hand the browser: ``"jsonl"``, ``"html"`` or ``"code"``.
+
+        The trace and the player hold the whole recorded history; the run code replays the
+        run up to the step on screen (``Session.run_code``).
+        """
         s = self._session()
-        out = to_jsonl(s.events, path or self.trace_path.value)
+        if what == "jsonl":
+            return Download("paxos_run.jsonl", "application/x-ndjson", jsonl(s.events).encode())
+        if what == "html":
+            player = to_html(s.events, kind="paxos")
+            page = ("<!doctype html><html><head><meta charset='utf-8'>"
+                    "<title>paxos_edu run</title></head><body>" + player + "</body></html>")
+            return Download("paxos_run.html", "text/html", page.encode())
+        code, step = s.run_code()
+        s.note = f"run code of steps 0 to {step}: paste it into paxos_edu.runcode.replay(code)"
+        self.status.value = status_html(s, self.error)
+        return Copy(code)
+
+    @_action
+    def export_trace(self, path: str | os.PathLike) -> Path:
+        """Write the recorded trace (the whole history) as JSON Lines to ``path`` (scripts)."""
+        s = self._session()
+        out = to_jsonl(s.events, path)
         s.note = f"wrote {len(s.events)} events to {out}"
         return out
 
     @_action
-    def export_gif(self, path: str | None = None, fps: float = 3, dpi: float = 60) -> Path:
-        """Write the Paxos diagram of the whole history, one frame per step, as a GIF."""
+    def export_gif(self, path: str | os.PathLike, fps: float = 3, dpi: float = 60) -> Path:
+        """Write the Paxos diagram of the whole history, a frame per step, as a GIF (scripts)."""
         s = self._session()
-        out = save_gif(s.events, path or self.gif_path.value, fps=fps, dpi=dpi, kind="paxos")
+        out = save_gif(s.events, path, fps=fps, dpi=dpi, kind="paxos")
         s.note = f"wrote an animation of {len(s.events)} events to {out}"
         return out
 

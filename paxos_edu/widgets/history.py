@@ -299,6 +299,22 @@ class History:
                 groups = None
         return groups
 
+    def run_code(self) -> tuple[str, int]:
+        """A code (``runcode``) that replays the run up to the cursor, and the step it reaches.
+
+        A step that free-running processes took by themselves cannot be replayed, so the
+        code stops at the last replayable step at or before the cursor. Role classes given
+        as ``impl`` are not part of a code (pass them to ``runcode.replay``).
+        """
+        from .. import runcode
+
+        k = self.cursor
+        while k >= 0 and not self.marks[k].replayable:
+            k -= 1
+        if k < 0:
+            raise RuntimeError("press Start first: there is no run to share yet")
+        return runcode.encode(self.config, self.seed, self.head.actions[:self.marks[k].actions]), k
+
     # -- internals ----------------------------------------------------------------------------
     def _require_live(self) -> None:
         if not self.marks:

@@ -205,17 +205,15 @@ def test_play_free_runs_with_random_loss_and_stops_by_itself(dash):
     assert dash.errors == []
 
 
-def test_export_trace_and_gif(dash, tmp_path):
+def test_export_trace_and_gif_from_a_script(dash, tmp_path):
     configure(dash, 1, 3, 1, clients=((5, 0),))
     dash.setup.start.click()
     for _ in range(12):
         dash.controls.step.click()
-    dash.trace_path.value = str(tmp_path / "run.jsonl")
-    dash.export_trace_button.click()
+    dash.export_trace(tmp_path / "run.jsonl")
     assert read_jsonl(tmp_path / "run.jsonl") == dash.session.events
     assert "wrote" in dash.status.value
-    dash.gif_path.value = str(tmp_path / "run.gif")
-    dash.export_gif_button.click()
+    dash.export_gif(tmp_path / "run.gif")
     assert (tmp_path / "run.gif").read_bytes()[:6] == b"GIF89a"
     assert dash.errors == []
 

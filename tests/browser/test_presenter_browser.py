@@ -1,14 +1,19 @@
-"""Presenter keys in a real JupyterLab: the arrows, Space, PageUp/PageDown and R drive the dashboard.
+"""What a presenter does in a real JupyterLab: keys drive the dashboard; a run is shared.
 
 The keys must reach the dashboard and not JupyterLab: R resets the run instead of turning
 the selected cell into a raw cell, Space steps instead of scrolling. Typing in a cell's
-editor must stay typing. Uses the JupyterLab and Chromium fixtures of
+editor must stay typing. The share buttons give browser downloads (the trace, a player)
+and a run code that replays in the simulator. Uses the JupyterLab and Chromium fixtures of
 ``test_dashboard_browser.py`` (skipped without Chromium, a failure under CI).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+
+from paxos_edu.runcode import replay
 
 from .test_dashboard_browser import (  # noqa: F401  (fixtures are found by name)
     NOTEBOOK,
@@ -70,3 +75,38 @@ def _artifact(name: str):
     from .test_dashboard_browser import ARTIFACTS
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+def test_share_downloads_the_trace_and_a_player_and_gives_a_run_code(page, lab):  # noqa: F811
+    page.set_viewport_size({"width": 1366, "height": 768})
+    dash = run_notebook(page, lab, NOTEBOOK)
+    button(dash, "Start").click()
+    expect(status(dash)).to_contain_text("step 0 of 0")
+    for k in range(1, 7):
+        button(dash, "Step").click()
+        expect(status(dash)).to_contain_text(f"step {k} of {k}")
+    dash.get_by_text("share this run").click()
+    share = dash.locator(".paxos-share")
+    expect(share).to_be_visible()
+
+    with page.expect_download() as got:
+        share.locator("button.paxos-share-jsonl").click()
+    lines = Path(got.value.path()).read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    assert got.value.suggested_filename == "paxos_run.jsonl"
+    assert events and events[0]["kind"] and all("seq" in ev for ev in events)
+
+    with page.expect_download() as got:
+        share.locator("button.paxos-share-html").click()
+    html = Path(got.value.path()).read_text()
+    assert got.value.suggested_filename == "paxos_run.html"
+    assert html.startswith("<!doctype html>") and "data:image/" in html
+
+    share.locator("button.paxos-share-code").click()
+    code = share.locator("input.paxos-share-code")
+    expect(code).to_be_visible()
+    expect(code).to_have_value(re.compile(r"^pxe1\."))
+    sim = replay(code.input_value())
+    assert sim.trace == events  # the code replays the very run that was downloaded
+    expect(status(dash)).to_contain_text("run code of steps 0 to 6")
+    page.screenshot(path=str(_artifact("share_1366.png")))
