@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,11 +40,11 @@ def _run(cmd, **kw) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """(the wheel, the new environment's python, its environment variables)."""
+    """(the wheel, the new environment's python, its environment variables, the build's output)."""
     tmp = tmp_path_factory.mktemp("wheel")
     shutil.copytree(ROOT, tmp / "src", ignore=NOT_SOURCE)
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", tmp / "dist",
-          tmp / "src"])
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", tmp / "dist",
+                  tmp / "src"])  # -v: the build backend's own output, warnings included
     (wheel,) = (tmp / "dist").glob("paxos_edu-*.whl")
     _run([sys.executable, "-m", "venv", "--without-pip", tmp / "venv"])
     python = tmp / "venv" / "bin" / "python"
@@ -56,11 +57,16 @@ def installed(tmp_path_factory):
     env.update(JUPYTER_CONFIG_DIR=str(tmp / "jupyter-config"),
                JUPYTER_DATA_DIR=str(tmp / "jupyter-data"),
                JUPYTER_RUNTIME_DIR=str(tmp / "jupyter-runtime"), IPYTHONDIR=str(tmp / "ipython"))
-    return wheel, python, env
+    return wheel, python, env, built.stdout + built.stderr
+
+
+def test_the_wheel_builds_without_a_setuptools_warning(installed):
+    warned = sorted(set(re.findall(r"\b\w+Warning\b.*", installed[3])))
+    assert not warned, "\n".join(warned)
 
 
 def test_the_wheel_holds_every_lesson_the_images_and_the_jupyter_settings(installed):
-    wheel, _, _ = installed
+    wheel = installed[0]
     names = set(zipfile.ZipFile(wheel).namelist())
     for lesson in (ROOT / "notebooks").glob("*.ipynb"):
         assert f"paxos_edu/notebooks/{lesson.name}" in names
@@ -70,7 +76,7 @@ def test_the_wheel_holds_every_lesson_the_images_and_the_jupyter_settings(instal
 
 
 def test_lessons_copied_from_the_wheel_run_in_a_fresh_environment(installed, tmp_path):
-    _, python, env = installed
+    python, env = installed[1:3]
     bin_dir = python.parent
     here = tmp_path / "class"
     here.mkdir()
