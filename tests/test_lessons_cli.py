@@ -141,3 +141,14 @@ def test_a_bad_port_exits_2_before_anything_is_copied(tmp_path, capsys, command,
     code, _, err = run_cli(capsys, command, str(tmp_path / "mine"), "--port", port)
     assert code == 2 and "is not a port number from 1 to 65535" in err
     assert len(err.splitlines()) == 1 and not (tmp_path / "mine").exists()
+
+
+def test_the_installed_command_finds_the_lessons_from_any_folder(tmp_path):
+    # This environment's install (pip install -e ., as make does): the console script,
+    # run outside the checkout, finds the lessons through the package, not the cwd.
+    script = Path(sys.executable).with_name("paxos-edu")
+    out = subprocess.run([str(script), "lessons", "here"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    for name in ("06_classroom_dashboard.ipynb", "img/dashboard.png"):
+        assert (tmp_path / "here" / name).read_bytes() == (NOTEBOOKS / name).read_bytes()
