@@ -109,8 +109,9 @@ def _read_manifest(dest: Path) -> dict[str, str]:
         files = json.loads((dest / MANIFEST).read_text(encoding="utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)} \
-        if isinstance(files, dict) else {}
+    if not isinstance(files, dict):
+        return {}
+    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -152,3 +152,15 @@ def test_the_installed_command_finds_the_lessons_from_any_folder(tmp_path):
     assert out.returncode == 0, out.stderr
     for name in ("06_classroom_dashboard.ipynb", "img/dashboard.png"):
         assert (tmp_path / "here" / name).read_bytes() == (NOTEBOOKS / name).read_bytes()
+
+
+def test_a_damaged_record_keeps_every_lesson_that_differs(tmp_path, capsys, package):
+    dest = tmp_path / "mine"
+    run_cli(capsys, "lessons", str(dest))
+    before = (dest / LESSON).read_bytes()
+    (dest / lessons.MANIFEST).write_text("{torn")
+    (package / LESSON).write_bytes(before + b"\n")  # a newer package
+    code, out, _ = run_cli(capsys, "lessons", str(dest))
+    assert code == 0 and (dest / LESSON).read_bytes() == before  # unsure: the student's wins
+    assert f"kept 1 you changed ({LESSON})" in out
+    assert "00_start_here.ipynb" in json.loads((dest / lessons.MANIFEST).read_text())["files"]
