@@ -20,12 +20,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbval tests $(wildcard notebooks/*.ipynb)
 
+# JupyterLab on notebooks/ through `paxos-edu lab`, which gives it the lessons' settings
+# overrides (paxos_edu/jupyter-settings: no news pop-up; Binder's postBuild installs them).
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/paxos-edu lab notebooks
 
 # The dashboard for a projector: Voila serves the notebook with its code hidden.
 classroom: $(STAMP)
-	$(BIN)/voila notebooks/06_classroom_dashboard.ipynb --no-browser --Voila.ip=127.0.0.1
+	$(BIN)/paxos-edu classroom notebooks --no-browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -5,7 +5,7 @@
   diagram here reads).
 - lesson_03 .. lesson_05 are figures saved from those lessons' own cells; this script
   does not rebuild them.
-- lesson_06: the top of docs/img/dashboard.png (controls, Paxos tab, node table, pending
+- lesson_06: the top of notebooks/img/dashboard.png (controls, Paxos tab, node table, pending
   list), the screenshot tests/browser takes with PAXOS_EDU_SCREENSHOT=1.
 - lesson_07: a student's first attempt at exercise 1 (accept everything in phase 2.2),
   the checker's verdict in words, and the explorer's counterexample drawn at the moment
@@ -62,7 +62,7 @@ draw_paxos(sim.trace).savefig(OUT / "lesson_02.png", bbox_inches="tight")
 
 # Lesson 6: the dashboard screenshot, cut below the pending list's buttons (the fault and
 # export panels are left out so that the diagram stays readable at the README's size).
-with Image.open(OUT / "dashboard.png") as shot:
+with Image.open(Path("notebooks/img/dashboard.png")) as shot:  # the lesson shows it too
     shot.crop((0, 0, shot.width, min(shot.height, 1280))).save(OUT / "lesson_06.png")
 
 

@@ -4,6 +4,8 @@ Subcommands: ``demo`` (a told run in the terminal), ``run`` (any configuration,
 ``--json`` for scripts), ``elect`` (Chang-Roberts alone), ``explore`` (the
 exhaustive checker) and ``node`` (one node of a run across machines).
 ``--sim`` uses the in-process simulator; otherwise nodes are real UDP processes.
+``lessons``, ``lab`` and ``classroom`` copy the lessons out and open them
+(``paxos_edu.lessons``).
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from pathlib import Path
 
 from .core.config import Config, Value
 from .hosts import HostsError, read_hosts
+from .lessons import add_commands as add_lesson_commands
 from .narrate import Narrator, summary
 from .trace import message_counts
 
 HELP = ("Learn Basic Paxos and Chang-Roberts leader election on real UDP nodes: "
         "a demo, runs of any configuration, the election alone, the exhaustive checker, "
-        "and one node of a run across machines. Also: python -m paxos_edu.")
+        "one node of a run across machines, and the lessons to copy and open in JupyterLab "
+        "or Voila. Also: python -m paxos_edu.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,6 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     node.add_argument("--state-dir", default=None,
                       help="keep stable storage here (default: a temporary folder)")
     node.set_defaults(func=cmd_node)
+    add_lesson_commands(sub)
     return p
 
 

@@ -15,7 +15,7 @@ without Playwright, the module is skipped, except under CI (``CI`` set), where
 that is a failure.
 
 Screenshots go to ``test-artifacts/browser/``; with ``PAXOS_EDU_SCREENSHOT=1``
-the first test also writes the dashboard's picture to ``docs/img/dashboard.png``.
+the first test also writes the dashboard's picture to ``notebooks/img/dashboard.png``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-DOC_SCREENSHOT = ROOT / "docs" / "img" / "dashboard.png"
+DOC_SCREENSHOT = ROOT / "notebooks" / "img" / "dashboard.png"  # lesson 06 shows it
 NOTEBOOK = "06_classroom_dashboard.ipynb"
 QUORUM_NOTEBOOK = "browser_no_quorum.ipynb"
 MARKER = "PAXOS_EDU_BROWSER_TEST"  # in the environment of every process these tests start

@@ -1,7 +1,7 @@
 """Classroom mode in a real browser: ``make classroom`` (Voilà) serves the dashboard, code hidden.
 
 The test serves a copy of ``notebooks/06_classroom_dashboard.ipynb`` (beside a
-copy of ``docs/img``, which the notebook's figure cell reads) with Voilà as
+copy of ``notebooks/img``, which the notebook's figure cell reads) with Voilà as
 ``make classroom`` does, on 127.0.0.1 and a free port, with a random token.
 Voilà is started as a plain child process (no new session) and stopped by pid
 (SIGTERM, then SIGKILL); every process it started (its kernel) carries a
@@ -79,10 +79,10 @@ def voila(tmp_path_factory):
     if not VOILA.exists():  # only under CI: a missing Voilà must not pass as skipped
         pytest.fail(f"CI is set but {VOILA} is missing", pytrace=False)
     tmp = tmp_path_factory.mktemp("voila")
-    # The notebook reads ../docs/img/dashboard.png: keep that layout.
+    # The notebook reads img/dashboard.png beside it: keep that layout.
     (tmp / "notebooks").mkdir()
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, tmp / "notebooks" / NOTEBOOK)
-    shutil.copytree(ROOT / "docs" / "img", tmp / "docs" / "img")
+    shutil.copytree(ROOT / "notebooks" / "img", tmp / "notebooks" / "img")
     tag, token, port = secrets.token_hex(8), secrets.token_hex(16), _free_port()
     env = {**os.environ, MARKER: tag,
            "TMPDIR": str(tmp),  # Voilà's kernel connection files
