@@ -30,7 +30,8 @@ from .core.config import Config
 from .core.effects import Effect, Send
 from .core.messages import Accept, Accepted, Ack, Nack, Proposal, Value
 from .core.paxos import Acceptor, Proposer
-from .explorer import _setup_done, explore
+from .explorer import explore
+from .explorer_replay import run_setup
 from .sim import Simulation
 
 CONFIG = Config(proposers=2, acceptors=3, learners=1, clients=((210, 0), (220, 1)))
@@ -155,9 +156,7 @@ def run_script(impl: Mapping[str, type], values: tuple[Value, Value],
     config = Config(proposers=2, acceptors=3, learners=1,
                     clients=((values[0], 0), (values[1], 1)))
     sim = Simulation(config, impl=impl).start()
-    while not _setup_done(sim):
-        sim.deliver(next(p.id for p in sim.pending() if p.kind == "Message"
-                         and p.msg.type in ("Token", "Roles")))
+    run_setup(sim)
     done = []
     for src, dst, kind in steps:
         match = [p for p in sim.pending() if p.kind == "Message" and p.src == src
