@@ -129,11 +129,16 @@ def explore(config: Config | None = None, *, impl: Mapping[str, type] | None = N
 
 def _search(model: Model, symmetric: bool, max_depth, max_states, progress,
             started: float) -> ExploreResult:
-    """Breadth-first from the root; dedupe by the canonical key, keep the real states."""
+    """Breadth-first from the root; dedupe by the canonical key, keep the real states.
+
+    With symmetry, a state reached again exactly (most repeats: two orders of the same
+    steps) is recognised by itself, before its canonical key is worked out.
+    """
     key = AcceptorSymmetry(model).key if symmetric else None
     root, root_mon = model.initial()
     seen = {root if key is None else key(root): 0}
-    parents: list = [None]   # state index -> (parent index, action)
+    reached = {root}          # (with symmetry) the real states met so far
+    parents: list = [None]    # state index -> (parent index, action)
     queue = deque([(root, root_mon, 0, 0)])
     transitions = depth = 0
     complete = True
@@ -147,11 +152,18 @@ def _search(model: Model, symmetric: bool, max_depth, max_states, progress,
             if max_depth is not None and sdepth >= max_depth:
                 complete = False
                 continue
-            for action, (nxt, nmon) in model.successors(s, mon):
+            for action, nxt, nmon in model.successors(s, mon):
                 transitions += 1
                 n = len(seen)
-                if seen.setdefault(nxt if key is None else key(nxt), n) != n:
-                    continue
+                if key is None:
+                    if seen.setdefault(nxt, n) != n:
+                        continue
+                else:
+                    if nxt in reached:
+                        continue
+                    reached.add(nxt)
+                    if seen.setdefault(key(nxt), n) != n:
+                        continue
                 parents.append((index, action))
                 if monitors[nmon].violations:
                     return _counterexample(model, symmetric, _path(parents, n), n + 1,

@@ -31,6 +31,8 @@ PROPOSER_CORE = ("receive_request", "receive_ack", "receive_nack", "receive_acce
                  "start_round", "next_number", "back_off", "on_timer")
 """What the stale-message pruning relies on: the package's own proposer code."""
 
+_MISS = object()
+
 WATCHED = frozenset({"Request", "Roles", "Accept", "Accepted"})
 """Message kinds the safety monitor reads; other sends need no event."""
 
@@ -80,15 +82,21 @@ def clone(node):
 class Step:
     """What one step did to the system, in interned ids (cached per node state and input)."""
 
-    __slots__ = ("nid", "sends", "timer_ops", "store", "eid", "proposer")
+    __slots__ = ("nid", "always", "once", "timer_ops", "store", "eid", "grew", "prunes")
 
-    def __init__(self, nid, sends, timer_ops, store, eid, proposer):
+    def __init__(self, nid, always, once, timer_ops, store, eid, grew, prunes):
         self.nid = nid              # the node's new state
-        self.sends = sends          # message ids sent, in order
+        self.always = always        # message ids sent, each added to the network
+        self.once = once            # message ids sent, added unless there already
         self.timer_ops = timer_ops  # ("set" | "cancel", (uid, name)), in order
         self.store = store          # the new storage id, or None
         self.eid = eid              # events for the monitor, or None
-        self.proposer = proposer    # the node is a proposer (its round may have grown)
+        self.grew = grew            # a proposer's round grew (check the numbers bound)
+        self.prunes = prunes        # a proposer whose stale Acks and Nacks are dropped
+
+    @property
+    def sends(self) -> tuple:
+        return self.always + self.once
 
 
 class Model:
@@ -123,7 +131,7 @@ class Model:
         self.msg_order: list[tuple] = []
         self.msg_live: list[bool] = []  # may the search deliver it?
         self.msg_prunable: list[bool] = []
-        self.stale: dict = {}           # (message id, node id) -> delivering it is a no-op forever
+        self.dead: dict = {}            # proposer node id -> [stale message ids, messages checked]
         self.stores: list = []          # storage id -> the stored dict
         self.store_ids: dict = {}
         self.restarted: dict = {}       # (uid, storage id) -> Step | None
@@ -189,18 +197,25 @@ class Model:
         so an Ack is dead unless it is for the current number in phase 1; a Nack is dead
         when its promise is no news and it is not for the current round in phase 1 or 2.
         """
-        key = (mid, nid)
-        dead = self.stale.get(key)
-        if dead is None:
-            src, _dst, msg = self.msgs[mid]
-            role = self.nodes[nid].role
-            if msg.type == "Ack":
-                dead = not (msg.n == role.n and role.status == PHASE1 and src in role.acceptors)
-            else:
-                dead = msg.promised <= role.highest_seen and not (
-                    msg.n == role.n and role.status in (PHASE1, PHASE2))
-            self.stale[key] = dead
-        return dead
+        src, _dst, msg = self.msgs[mid]
+        role = self.nodes[nid].role
+        if msg.type == "Ack":
+            return not (msg.n == role.n and role.status == PHASE1 and src in role.acceptors)
+        return msg.promised <= role.highest_seen and not (
+            msg.n == role.n and role.status in (PHASE1, PHASE2))
+
+    def dead_set(self, nid: int) -> set:
+        """The Acks and Nacks to proposer state ``nid`` that are stale (of those known yet)."""
+        entry = self.dead.get(nid)
+        if entry is None:
+            entry = self.dead[nid] = [set(), 0]
+        if entry[1] < len(self.msgs):
+            uid, prunable, msgs = self.nodes[nid].uid, self.msg_prunable, self.msgs
+            for m in range(entry[1], len(msgs)):
+                if prunable[m] and msgs[m][1] == uid and self.is_stale(m, nid):
+                    entry[0].add(m)
+            entry[1] = len(msgs)
+        return entry[0]
 
     def monitor_id(self, monitor: SafetyMonitor) -> int:
         key = repr(vars(monitor))
@@ -246,7 +261,7 @@ class Model:
             effects = node.handle(src, msg)
         else:
             effects = node.fire(what)
-        res = cache[what] = self.compile(node, effects)
+        res = cache[what] = self.compile(node, effects, nid)
         if self.verify is not None:
             self.verify(nid, what, res)
         return res
@@ -264,8 +279,11 @@ class Model:
                 self.verify(None, sid, res, uid)
         return self.restarted[key]
 
-    def compile(self, node, effects) -> Step | None:
-        """Intern what ``node`` did: perform its effects (and an immediate retry) as a Step."""
+    def compile(self, node, effects, before: int | None = None) -> Step | None:
+        """Intern what ``node`` did: perform its effects (and an immediate retry) as a Step.
+
+        ``before`` is the node state it stepped from (None: a start or a restart).
+        """
         sends: list[int] = []
         timer_ops: list[tuple] = []
         stored: list[int] = []
@@ -284,9 +302,16 @@ class Model:
             events.append({"kind": "state", "seq": -1, "src": node.uid,
                            "msg": {"type": "State", "kind": node.kind, "role": "acceptor",
                                    **node.role.snapshot()}})
-        return Step(self.node_id(node), tuple(sends), tuple(timer_ops),
-                    stored[-1] if stored else None, self.event_id(events),
-                    node.role.role == "proposer")
+        # In a bag every copy counts, except (with reduce) of a message never delivered,
+        # which is kept once: it only records that it was sent.
+        live, bag, reduce = self.msg_live, self.bag, self.reduce
+        always = tuple(m for m in sends if bag and (live[m] or not reduce))
+        once = tuple(m for m in sends if not (bag and (live[m] or not reduce)))
+        nid = self.node_id(node)
+        proposer = node.role.role == "proposer"
+        grew = proposer and (before is None or self.node_round[nid] > self.node_round[before])
+        return Step(nid, always, once, tuple(timer_ops), stored[-1] if stored else None,
+                    self.event_id(events), grew, proposer and self.prune)
 
     def record_effects(self, node, effects, sends, timer_ops, stored, events) -> None:
         """Apply a node's core effects to the model: the one place that reads effects.
@@ -343,27 +368,32 @@ class Model:
 
     def apply(self, s: tuple, mon: int, uid: int, res: Step, consumed: int = -1,
               fired=None) -> tuple[tuple, int] | None:
-        """The state after node ``uid`` took step ``res`` (None past the numbers bound)."""
+        """The state after node ``uid`` took step ``res`` (None past the numbers bound).
+
+        ``consumed`` is the message delivered (a bag loses that copy), ``fired`` the timer.
+        """
         nodes = list(s[0])
-        nodes[uid] = nid = res.nid
-        if res.proposer and sum([self.node_round[nodes[p]] for p in self.proposers]) \
+        nodes[uid] = res.nid
+        if res.grew and sum([self.node_round[nodes[p]] for p in self.proposers]) \
                 > self.max_numbers:
             return None
         net, timers, storage = s[1], s[2], s[3]
-        bag = self.bag
-        sends = res.sends
-        if (consumed >= 0 and bag) or sends or self.prune:
+        # Stored states hold no stale message, so only two kinds can have become stale:
+        # those to this node, if it is a proposer (it moved on), and new sends.
+        dead = self.dead_set(res.nid) if res.prunes else None
+        if consumed >= 0 or res.always or res.once or (dead and not dead.isdisjoint(net)):
             net = list(net)
-            if consumed >= 0 and bag:
+            if consumed >= 0:
                 net.remove(consumed)
-            live, reduce, order = self.msg_live, self.reduce, self.order_key
-            for m in sends:
-                if (bag and (live[m] or not reduce)) or m not in net:
-                    # (with reduce, a message never delivered is kept once: it only
-                    # records that it was sent)
+            order, prunable, msgs = self.order_key, self.msg_prunable, self.msgs
+            for m in res.always:
+                if not (prunable[m] and m in self.dead_set(nodes[msgs[m][1]])):
                     insort(net, m, key=order)
-            if self.prune:
-                net = self._prune(net, nodes, uid, nid, sends)
+            for m in res.once:
+                if m not in net and not (prunable[m] and m in self.dead_set(nodes[msgs[m][1]])):
+                    insort(net, m, key=order)
+            if dead:
+                net = [m for m in net if m not in dead]
             net = tuple(net)
         if fired is not None:
             timers = timers - {fired}
@@ -374,23 +404,14 @@ class Model:
         return ((tuple(nodes), net, timers, storage, s[4], s[5]),
                 mon if res.eid is None else self.observe(mon, res.eid))
 
-    def _prune(self, net: list, nodes: list, uid: int, nid: int, sends) -> list:
-        # Stored states hold no stale message, so only two kinds can have become stale:
-        # those to this node, if it is a proposer (it moved on), and new sends.
-        prunable, stale, msgs = self.msg_prunable, self.is_stale, self.msgs
-        if uid in self.proposers:
-            dead = {m for m in net if prunable[m] and msgs[m][1] == uid and stale(m, nid)}
-        else:
-            dead = set()
-        for m in sends:
-            if prunable[m] and stale(m, nodes[msgs[m][1]]):
-                dead.add(m)
-        return [m for m in net if m not in dead] if dead else net
-
     def successors(self, s: tuple, mon: int):
-        """Every (action, (state, monitor id)) one step from ``s``, in a fixed order."""
+        """Every (action, state, monitor id) one step from ``s``, in a fixed order.
+
+        A delivery's action is the message id; the others are tuples.
+        """
         nodes, net = s[0], s[1]
-        live, msgs, step, apply = self.msg_live, self.msgs, self.step, self.apply
+        live, msgs, trans, apply = self.msg_live, self.msgs, self.trans, self.apply
+        bag, duplicate = self.bag, s[5] > 0
         last = -1
         for mid in net:
             if mid == last:
@@ -399,28 +420,30 @@ class Model:
             if not live[mid]:
                 continue
             dst = msgs[mid][1]
-            res = step(nodes[dst], mid)
+            res = trans[nodes[dst]].get(mid, _MISS)
+            if res is _MISS:
+                res = self.step(nodes[dst], mid)
             if res is not None:
-                nxt = apply(s, mon, dst, res, consumed=mid)
+                nxt = apply(s, mon, dst, res, mid if bag else -1)
                 if nxt is not None:
-                    yield ("deliver", mid), nxt
-            if s[5] > 0:
+                    yield mid, nxt[0], nxt[1]
+            if duplicate:
                 dup = list(net)
                 insort(dup, mid, key=self.order_key)
-                yield ("duplicate", mid), ((nodes, tuple(dup), s[2], s[3], s[4], s[5] - 1), mon)
+                yield ("duplicate", mid), (nodes, tuple(dup), s[2], s[3], s[4], s[5] - 1), mon
         if self.timers:
             for uid, name in sorted(s[2]):
-                res = step(nodes[uid], name)
+                res = self.step(nodes[uid], name)
                 if res is not None:
                     nxt = apply(s, mon, uid, res, fired=(uid, name))
                     if nxt is not None:
-                        yield ("timer", uid, name), nxt
+                        yield ("timer", uid, name), nxt[0], nxt[1]
         if s[4] > 0:
             for uid, nid in enumerate(nodes):
                 if self.node_restartable[nid]:
                     nxt = self.restart(s, mon, uid)
                     if nxt is not None:
-                        yield ("restart", uid, self.amnesia), nxt
+                        yield ("restart", uid, self.amnesia), nxt[0], nxt[1]
 
     def restart(self, s: tuple, mon: int, uid: int) -> tuple[tuple, int] | None:
         timers = frozenset(t for t in s[2] if t[0] != uid)
@@ -428,8 +451,10 @@ class Model:
         res = self.restart_step(uid, s[3][uid])
         return None if res is None else self.apply(base, mon, uid, res)
 
-    def action(self, step: tuple) -> tuple:
+    def action(self, step) -> tuple:
         """A search step in the public form: ("deliver", src, dst, msg), ("timer", uid, name)..."""
-        if step[0] in ("deliver", "duplicate"):
-            return (step[0], *self.msgs[step[1]])
+        if type(step) is int:
+            return ("deliver", *self.msgs[step])
+        if step[0] == "duplicate":
+            return ("duplicate", *self.msgs[step[1]])
         return step

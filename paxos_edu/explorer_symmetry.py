@@ -66,6 +66,8 @@ class AcceptorSymmetry:
         self.anon: list[int] = []          # node id -> its acceptor state without the uid
         self.anon_ids: dict = {}
         self.views: dict = {}              # non-acceptor node ids -> each acceptor's view
+        self.node_keys: dict = {}          # nodes tuple -> (least nodes image id, renamings)
+        self.head_ids: dict = {}
         self.view_ids: dict = {}
         self.candidates: dict = {}         # signature -> (sorted, the renamings sorting it)
         self.storage = model.restart_budget > 0
@@ -174,26 +176,34 @@ class AcceptorSymmetry:
         """The least renaming of state ``s``: equal for two states iff one renames the other.
 
         Only renamings that sort the acceptors by a renaming-invariant signature (its own
-        state, and how the proposers and learners see it) need be tried; among those,
-        the least whole image is taken.
+        state, and how the proposers and learners see it) can give the least image; of
+        those, only the ones giving the least image of the nodes (worked out once per
+        nodes tuple); of those, the least whole image is taken.
         """
-        nodes = s[0]
+        entry = self.node_keys.get(s[0]) or self._node_key(s[0])
+        head, cands = entry
+        timers, storage = s[2], s[3]
+        best = None
+        for k, table in cands:
+            image = (head, s[4], s[5], self._timers(timers, k) if timers else (),
+                     self._storage(storage, k) if self.storage else None,
+                     *sorted(map(table.__getitem__, s[1])))
+            if best is None or image < best:
+                best = image
+        return best
+
+    def _node_key(self, nodes: tuple) -> tuple:
         others = tuple([nodes[u] for u in self.others])
         views = self.views.get(others) or self._signature(others)
         anon = self.anon
         sig = tuple([(anon[nodes[a]], v) for a, v in zip(self.acceptors, views, strict=True)])
         want, cands = self.candidates.get(sig) or self._sorting(sig)
-        timers = s[2]
-        best = None
-        for k in cands:
-            nt = self.node_tbl[k]
-            image = (want, *[nt[n] for n in others], s[4], s[5],
-                     self._timers(timers, k) if timers else (),
-                     self._storage(s[3], k) if self.storage else None,
-                     *sorted(map(self.msg_tbl[k].__getitem__, s[1])))
-            if best is None or image < best:
-                best = image
-        return best
+        images = {k: (want, *[self.node_tbl[k][n] for n in others]) for k in cands}
+        least = min(images.values())
+        head = self.head_ids.setdefault(least, len(self.head_ids))
+        entry = self.node_keys[nodes] = (head, [(k, self.msg_tbl[k]) for k in cands
+                                                if images[k] == least])
+        return entry
 
     def _timers(self, timers, k: int) -> tuple:
         umap = self.uid_maps[k]
@@ -233,9 +243,10 @@ class AcceptorSymmetry:
             return None
         umap, mt = self.uid_maps[k], self.msg_tbl[k]
         events = self.model.events[res.eid] if res.eid is not None else ()
-        return (self.node_tbl[k][res.nid], sorted(mt[m] for m in res.sends),
+        return (self.node_tbl[k][res.nid], sorted(mt[m] for m in res.always),
+                sorted(mt[m] for m in res.once),
                 [(op, (umap[u], name)) for op, (u, name) in res.timer_ops], res.store,
-                res.proposer,
+                res.grew, res.prunes,
                 # the monitor reads an event's kind, src and message, never a send's dst
                 [(ev["kind"], umap[ev["src"]], repr(ev["msg"])) for ev in events])
 
