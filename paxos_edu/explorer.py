@@ -25,6 +25,7 @@ which visits states that differ only by a renaming of acceptors once, is
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -117,14 +118,22 @@ def explore(config: Config | None = None, *, impl: Mapping[str, type] | None = N
                   duplicates=duplicates, max_numbers=numbers, timers=timers, reduce=reduce)
     symmetric = reduce if symmetry is None else symmetry
     started = time.perf_counter()
-    if symmetric:
-        try:
-            return _search(Model(config, dict(impl or {}), **bounds), True, max_depth,
-                           max_states, progress, started)
-        except NotSymmetric:
-            pass  # the roles tell acceptors apart: search every state
-    return _search(Model(config, dict(impl or {}), **bounds), False, max_depth, max_states,
-                   progress, started)
+    # The search keeps millions of small tuples alive and makes no reference cycles:
+    # the cyclic collector would only walk them all, again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if symmetric:
+            try:
+                return _search(Model(config, dict(impl or {}), **bounds), True, max_depth,
+                               max_states, progress, started)
+            except NotSymmetric:
+                pass  # the roles tell acceptors apart: search every state
+        return _search(Model(config, dict(impl or {}), **bounds), False, max_depth,
+                       max_states, progress, started)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _search(model: Model, symmetric: bool, max_depth, max_states, progress,
@@ -159,10 +168,9 @@ def _search(model: Model, symmetric: bool, max_depth, max_states, progress,
                     if seen.setdefault(nxt, n) != n:
                         continue
                 else:
-                    if nxt in reached:
-                        continue
+                    before = len(reached)
                     reached.add(nxt)
-                    if seen.setdefault(key(nxt), n) != n:
+                    if len(reached) == before or seen.setdefault(key(nxt), n) != n:
                         continue
                 parents.append((index, action))
                 if monitors[nmon].violations:

@@ -82,21 +82,20 @@ def clone(node):
 class Step:
     """What one step did to the system, in interned ids (cached per node state and input)."""
 
-    __slots__ = ("nid", "always", "once", "timer_ops", "store", "eid", "grew", "prunes")
+    __slots__ = ("nid", "sends", "plain", "watched", "once", "timer_ops", "store", "eid",
+                 "grew", "prunes")
 
-    def __init__(self, nid, always, once, timer_ops, store, eid, grew, prunes):
+    def __init__(self, nid, sends, plain, watched, once, timer_ops, store, eid, grew, prunes):
         self.nid = nid              # the node's new state
-        self.always = always        # message ids sent, each added to the network
-        self.once = once            # message ids sent, added unless there already
+        self.sends = sends          # message ids sent, in order; of those:
+        self.plain = plain          # added to the network
+        self.watched = watched      # (id, dst): added unless stale for proposer dst already
+        self.once = once            # added unless there already
         self.timer_ops = timer_ops  # ("set" | "cancel", (uid, name)), in order
         self.store = store          # the new storage id, or None
         self.eid = eid              # events for the monitor, or None
         self.grew = grew            # a proposer's round grew (check the numbers bound)
         self.prunes = prunes        # a proposer whose stale Acks and Nacks are dropped
-
-    @property
-    def sends(self) -> tuple:
-        return self.always + self.once
 
 
 class Model:
@@ -131,7 +130,8 @@ class Model:
         self.msg_order: list[tuple] = []
         self.msg_live: list[bool] = []  # may the search deliver it?
         self.msg_prunable: list[bool] = []
-        self.dead: dict = {}            # proposer node id -> [stale message ids, messages checked]
+        self.dead: list = []            # node id -> the stale messages to it (proposers), or None
+        self.proposer_nids: dict = {}   # uid -> its proposer node ids
         self.stores: list = []          # storage id -> the stored dict
         self.store_ids: dict = {}
         self.restarted: dict = {}       # (uid, storage id) -> Step | None
@@ -142,7 +142,7 @@ class Model:
                                     for name in PROPOSER_CORE)
         self.monitors: list[SafetyMonitor] = []
         self.monitor_ids: dict = {}
-        self.monitor_trans: dict = {}   # (monitor id, events id) -> monitor id
+        self.monitor_next: list[dict] = []  # monitor id -> {events id: monitor id}
         self.events: list[tuple] = []
         self.event_ids: dict = {}
         self.order_key = self.msg_order.__getitem__
@@ -159,6 +159,7 @@ class Model:
             self.node_round.append(getattr(node.role, "round", 0))
             self.node_restartable.append(getattr(node.role, "role", None) in self.restart_roles)
             self.trans.append({})
+            self._new_dead_set(nid)
             if self.on_new_node is not None:
                 self.on_new_node(nid)
         return nid
@@ -178,6 +179,10 @@ class Model:
                 or (msg.type == "Accepted" and dst in self.proposers)))
             self.msg_prunable.append(self.prune and dst in self.proposers
                                      and msg.type in ("Ack", "Nack"))
+            if self.msg_prunable[mid]:
+                for nid in self.proposer_nids.get(dst, ()):
+                    if self.is_stale(mid, nid):
+                        self.dead[nid].add(mid)
             if self.on_new_msg is not None:
                 self.on_new_msg(mid)
         return mid
@@ -204,18 +209,15 @@ class Model:
         return msg.promised <= role.highest_seen and not (
             msg.n == role.n and role.status in (PHASE1, PHASE2))
 
-    def dead_set(self, nid: int) -> set:
-        """The Acks and Nacks to proposer state ``nid`` that are stale (of those known yet)."""
-        entry = self.dead.get(nid)
-        if entry is None:
-            entry = self.dead[nid] = [set(), 0]
-        if entry[1] < len(self.msgs):
-            uid, prunable, msgs = self.nodes[nid].uid, self.msg_prunable, self.msgs
-            for m in range(entry[1], len(msgs)):
-                if prunable[m] and msgs[m][1] == uid and self.is_stale(m, nid):
-                    entry[0].add(m)
-            entry[1] = len(msgs)
-        return entry[0]
+    def _new_dead_set(self, nid: int) -> None:
+        node = self.nodes[nid]
+        if not (self.prune and getattr(node.role, "role", None) == "proposer"):
+            self.dead.append(None)
+            return
+        prunable, msgs = self.msg_prunable, self.msgs
+        self.dead.append({m for m in range(len(msgs)) if prunable[m]
+                          and msgs[m][1] == node.uid and self.is_stale(m, nid)})
+        self.proposer_nids.setdefault(node.uid, []).append(nid)
 
     def monitor_id(self, monitor: SafetyMonitor) -> int:
         key = repr(vars(monitor))
@@ -223,6 +225,7 @@ class Model:
         if mon is None:
             mon = self.monitor_ids[key] = len(self.monitors)
             self.monitors.append(monitor)
+            self.monitor_next.append({})
         return mon
 
     def event_id(self, events: list[dict]) -> int | None:
@@ -238,12 +241,12 @@ class Model:
     def observe(self, mon: int, eid: int | None) -> int:
         if eid is None:
             return mon
-        nxt = self.monitor_trans.get((mon, eid))
+        nxt = self.monitor_next[mon].get(eid)
         if nxt is None:
             monitor = self.monitors[mon].copy()
             for ev in self.events[eid]:
                 monitor.observe(ev)
-            nxt = self.monitor_trans[(mon, eid)] = self.monitor_id(monitor)
+            nxt = self.monitor_next[mon][eid] = self.monitor_id(monitor)
         return nxt
 
     # -- node steps, worked out once ---------------------------------------------------
@@ -304,14 +307,16 @@ class Model:
                                    **node.role.snapshot()}})
         # In a bag every copy counts, except (with reduce) of a message never delivered,
         # which is kept once: it only records that it was sent.
-        live, bag, reduce = self.msg_live, self.bag, self.reduce
-        always = tuple(m for m in sends if bag and (live[m] or not reduce))
-        once = tuple(m for m in sends if not (bag and (live[m] or not reduce)))
+        live, bag, reduce, prunable = self.msg_live, self.bag, self.reduce, self.msg_prunable
+        always = [m for m in sends if bag and (live[m] or not reduce)]
         nid = self.node_id(node)
         proposer = node.role.role == "proposer"
         grew = proposer and (before is None or self.node_round[nid] > self.node_round[before])
-        return Step(nid, always, once, tuple(timer_ops), stored[-1] if stored else None,
-                    self.event_id(events), grew, proposer and self.prune)
+        return Step(nid, tuple(sends), tuple(m for m in always if not prunable[m]),
+                    tuple((m, self.msgs[m][1]) for m in always if prunable[m]),
+                    tuple(m for m in sends if m not in always), tuple(timer_ops),
+                    stored[-1] if stored else None, self.event_id(events), grew,
+                    proposer and self.prune)
 
     def record_effects(self, node, effects, sends, timer_ops, stored, events) -> None:
         """Apply a node's core effects to the model: the one place that reads effects.
@@ -373,36 +378,41 @@ class Model:
         ``consumed`` is the message delivered (a bag loses that copy), ``fired`` the timer.
         """
         nodes = list(s[0])
-        nodes[uid] = res.nid
+        nodes[uid] = nid = res.nid
         if res.grew and sum([self.node_round[nodes[p]] for p in self.proposers]) \
                 > self.max_numbers:
             return None
-        net, timers, storage = s[1], s[2], s[3]
+        net = s[1]
         # Stored states hold no stale message, so only two kinds can have become stale:
         # those to this node, if it is a proposer (it moved on), and new sends.
-        dead = self.dead_set(res.nid) if res.prunes else None
-        if consumed >= 0 or res.always or res.once or (dead and not dead.isdisjoint(net)):
+        dead = self.dead[nid] if res.prunes else None
+        hit = dead and not dead.isdisjoint(net)
+        if consumed >= 0 or res.sends or hit:
             net = list(net)
             if consumed >= 0:
                 net.remove(consumed)
-            order, prunable, msgs = self.order_key, self.msg_prunable, self.msgs
-            for m in res.always:
-                if not (prunable[m] and m in self.dead_set(nodes[msgs[m][1]])):
+            order = self.order_key
+            for m in res.plain:
+                insort(net, m, key=order)
+            for m, dst in res.watched:
+                if m not in self.dead[nodes[dst]]:
                     insort(net, m, key=order)
             for m in res.once:
-                if m not in net and not (prunable[m] and m in self.dead_set(nodes[msgs[m][1]])):
+                if m not in net:
                     insort(net, m, key=order)
-            if dead:
+            if hit:
                 net = [m for m in net if m not in dead]
             net = tuple(net)
+        timers = s[2]
         if fired is not None:
             timers = timers - {fired}
         for kind, timer in res.timer_ops:
             timers = timers | {timer} if kind == "set" else timers - {timer}
-        if res.store is not None:
-            storage = (*storage[:uid], res.store, *storage[uid + 1:])
-        return ((tuple(nodes), net, timers, storage, s[4], s[5]),
-                mon if res.eid is None else self.observe(mon, res.eid))
+        storage = s[3] if res.store is None else (*s[3][:uid], res.store, *s[3][uid + 1:])
+        if res.eid is not None:
+            nxt = self.monitor_next[mon].get(res.eid)
+            mon = self.observe(mon, res.eid) if nxt is None else nxt
+        return (tuple(nodes), net, timers, storage, s[4], s[5]), mon
 
     def successors(self, s: tuple, mon: int):
         """Every (action, state, monitor id) one step from ``s``, in a fixed order.

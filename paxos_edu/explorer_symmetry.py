@@ -243,7 +243,8 @@ class AcceptorSymmetry:
             return None
         umap, mt = self.uid_maps[k], self.msg_tbl[k]
         events = self.model.events[res.eid] if res.eid is not None else ()
-        return (self.node_tbl[k][res.nid], sorted(mt[m] for m in res.always),
+        return (self.node_tbl[k][res.nid], sorted(mt[m] for m in res.plain),
+                sorted((mt[m], umap[dst]) for m, dst in res.watched),
                 sorted(mt[m] for m in res.once),
                 [(op, (umap[u], name)) for op, (u, name) in res.timer_ops], res.store,
                 res.grew, res.prunes,
