@@ -9,7 +9,6 @@ returned); each right rule must pass.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -171,14 +170,11 @@ RIGHT = {
 @pytest.mark.parametrize("name", list(WRONG))
 def test_every_wrong_rule_fails_with_a_reason(name):
     kwargs, reason = WRONG[name]
-    started = time.perf_counter()
     report = check(runs=30, progress=False, **kwargs)
-    seconds = time.perf_counter() - started
-    print(f"\n{name}: FAILED in {seconds:.1f} s: {report.lines[0][:100]}")
+    print(f"\n{name}: FAILED: {report.lines[0][:100]}")
     assert not report.passed, f"{name} passed:\n{report}"
     assert "PASSED" not in str(report)
     assert reason in str(report), str(report)
-    assert seconds < 60
 
 
 @pytest.mark.parametrize("name", list(RIGHT))
@@ -213,11 +209,9 @@ def test_every_right_rule_passes(name):
     assert "NOT" not in str(report)
 
 
-def test_scripted_schedules_break_first_lowest_largest_in_under_a_second():
+def test_scripted_schedules_break_first_lowest_largest():
     impl = {"proposer": proposer_class(first_reported)}
-    started = time.perf_counter()
     broken = [run_script(impl, values, steps)[0].violations for values, steps in SCRIPTS]
-    assert time.perf_counter() - started < 1.0
     assert any(broken)
     for rule in (lowest_number, largest_value, smallest_value, last_reported):
         impl = {"proposer": proposer_class(rule)}
@@ -244,11 +238,12 @@ def test_an_exploration_cut_short_is_never_a_pass():
     assert "PASSED" not in text and "NOT complete" in text and "NOT a pass" in text
 
 
-def test_reference_rules_pass_in_well_under_a_minute():
-    started = time.perf_counter()
+def test_reference_rules_pass_with_a_complete_exploration():
+    """(How long a check takes is measured by benchmarks/bench_explore.py, not here.)"""
     report = check(progress=False)
-    assert report.passed and time.perf_counter() - started < 60
+    assert report.passed
     assert "complete" in str(report) and "all safe" in str(report)
+    assert "up to acceptor renaming" in str(report)
 
 
 def test_progress_bar_can_be_shown(capsys):
