@@ -41,6 +41,8 @@ from .sim import Simulation
 __all__ = ["DEFAULT", "ExploreResult", "describe", "explore", "replay_schedule"]
 
 DEFAULT = Config(proposers=2, acceptors=3, learners=1, clients=((210, 0), (220, 1)))
+AUTO_SYMMETRY_ACCEPTORS = 5
+"""``symmetry=None`` turns the acceptor symmetry on with ``reduce`` up to this many acceptors."""
 
 
 @dataclass
@@ -106,8 +108,8 @@ def explore(config: Config | None = None, *, impl: Mapping[str, type] | None = N
     ``symmetry=True`` counts states that differ only by a renaming of the acceptors
     once (``explorer_symmetry`` says why that is sound, and checks it on every step:
     roles that treat acceptors differently by uid are searched without it). The
-    default, None, is on with ``reduce`` and off without it, so the default search
-    keeps the counts the lessons quote. The verdict and the length of the shortest
+    default, None, is on with ``reduce`` (up to 5 acceptors) and off without it, so
+    the default search keeps the counts the lessons quote. The verdict and the length of the shortest
     counterexample are the same either way; the schedule is a real one.
     """
     config = config or DEFAULT
@@ -116,7 +118,9 @@ def explore(config: Config | None = None, *, impl: Mapping[str, type] | None = N
     bounds = dict(max_round=max_round, restarts=restarts, restart_roles=restart_roles,
                   amnesia=amnesia, deliver_to_learners=deliver_to_learners, network=network,
                   duplicates=duplicates, max_numbers=numbers, timers=timers, reduce=reduce)
-    symmetric = reduce if symmetry is None else symmetry
+    # Its tables grow with (acceptors!)^2 per node state: worth it up to 5 acceptors.
+    symmetric = (reduce and config.acceptors <= AUTO_SYMMETRY_ACCEPTORS) if symmetry is None \
+        else symmetry
     started = time.perf_counter()
     # The search keeps millions of small tuples alive and makes no reference cycles:
     # the cyclic collector would only walk them all, again and again.
