@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import itertools
 
-from .explorer_model import Model, clone, role_key
+from .explorer_model import Model
+from .explorer_nodes import clone, role_key
 
 
 class NotSymmetric(Exception):

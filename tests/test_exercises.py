@@ -16,7 +16,17 @@ import pytest
 from paxos_edu.core.effects import Send
 from paxos_edu.core.messages import Ack
 from paxos_edu.core.paxos import Acceptor
-from paxos_edu.exercises import SCRIPTS, acceptor_class, check, proposer_class, reference, run_script
+from paxos_edu.exercises import (
+    CONFIG,
+    SCRIPTS,
+    RuleError,
+    acceptor_class,
+    check,
+    proposer_class,
+    reference,
+    run_script,
+)
+from paxos_edu.explorer import explore
 
 
 def _reported(acks):
@@ -249,3 +259,34 @@ def test_reference_rules_pass_with_a_complete_exploration():
 def test_progress_bar_can_be_shown(capsys):
     report = check(runs=2, progress=True)
     assert report.passed
+
+
+def _impl(kwargs: dict) -> dict:
+    rules = {"should_promise": kwargs.get("should_promise", reference.should_promise),
+             "should_accept": kwargs.get("should_accept", reference.should_accept)}
+    return {"acceptor": acceptor_class(**rules),
+            "proposer": proposer_class(kwargs.get("choose_value", reference.choose_value)),
+            **kwargs.get("impl", {})}
+
+
+def _outcome(impl: dict, symmetry: bool):
+    try:
+        result = explore(CONFIG, impl=impl, numbers=2, reduce=True, progress=False,
+                         symmetry=symmetry)
+    except RuleError as exc:
+        return "rule error", str(exc).split(" raised")[0].split(" returned")[0]
+    return (result.ok, result.complete, len(result.schedule),
+            sorted({v.invariant for v in result.violations}), result.symmetry)
+
+
+@pytest.mark.parametrize("name", [*WRONG, *RIGHT])
+def test_the_acceptor_symmetry_keeps_every_rules_verdict(name):
+    """Each wrong and right rule: the same verdict and shortest counterexample length."""
+    kwargs = WRONG[name][0] if name in WRONG else RIGHT[name]
+    impl = _impl(kwargs)
+    plain, sym = _outcome(impl, False), _outcome(impl, True)
+    if plain[0] == "rule error":
+        assert sym == plain
+        return
+    assert plain[:4] == sym[:4], (plain, sym)
+    assert sym[4] and not plain[4]
