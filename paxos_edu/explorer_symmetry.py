@@ -15,11 +15,13 @@ in at most ``d`` steps by the search (induction on ``d``: the copy of the parent
 expanded, and its successors are the copies of the parent's successors). So a violation
 is found iff one exists, and breadth-first still finds a shortest one.
 
-Both conditions are checked, not assumed:
+The first condition is read off the code, the second is checked as the search runs:
 
 - the safety monitor names acceptors only as dict keys and counts them (a majority of
   distinct acceptors, each acceptor's own promise), never as particular uids, and
-  renaming is a bijection, so no verdict changes (``core/invariants.py``);
+  renaming is a bijection, so no verdict changes (``core/invariants.py``); only the
+  wording of an explanation ("acceptor 2 accepted ...") does, and the schedule
+  returned is the real one, so its replay names the real acceptors;
 - every node step the search works out (a delivery, a timer, a restart) is worked out
   again for each renaming of its input and compared with the renaming of its result
   (``verify``); a role that treats acceptors differently by uid (say, trusts acceptor 2
