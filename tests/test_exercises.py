@@ -9,7 +9,6 @@ returned); each right rule must pass.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -17,7 +16,17 @@ import pytest
 from paxos_edu.core.effects import Send
 from paxos_edu.core.messages import Ack
 from paxos_edu.core.paxos import Acceptor
-from paxos_edu.exercises import SCRIPTS, acceptor_class, check, proposer_class, reference, run_script
+from paxos_edu.exercises import (
+    CONFIG,
+    SCRIPTS,
+    RuleError,
+    acceptor_class,
+    check,
+    proposer_class,
+    reference,
+    run_script,
+)
+from paxos_edu.explorer import explore
 
 
 def _reported(acks):
@@ -171,14 +180,11 @@ RIGHT = {
 @pytest.mark.parametrize("name", list(WRONG))
 def test_every_wrong_rule_fails_with_a_reason(name):
     kwargs, reason = WRONG[name]
-    started = time.perf_counter()
     report = check(runs=30, progress=False, **kwargs)
-    seconds = time.perf_counter() - started
-    print(f"\n{name}: FAILED in {seconds:.1f} s: {report.lines[0][:100]}")
+    print(f"\n{name}: FAILED: {report.lines[0][:100]}")
     assert not report.passed, f"{name} passed:\n{report}"
     assert "PASSED" not in str(report)
     assert reason in str(report), str(report)
-    assert seconds < 60
 
 
 @pytest.mark.parametrize("name", list(RIGHT))
@@ -213,11 +219,9 @@ def test_every_right_rule_passes(name):
     assert "NOT" not in str(report)
 
 
-def test_scripted_schedules_break_first_lowest_largest_in_under_a_second():
+def test_scripted_schedules_break_first_lowest_largest():
     impl = {"proposer": proposer_class(first_reported)}
-    started = time.perf_counter()
     broken = [run_script(impl, values, steps)[0].violations for values, steps in SCRIPTS]
-    assert time.perf_counter() - started < 1.0
     assert any(broken)
     for rule in (lowest_number, largest_value, smallest_value, last_reported):
         impl = {"proposer": proposer_class(rule)}
@@ -244,13 +248,45 @@ def test_an_exploration_cut_short_is_never_a_pass():
     assert "PASSED" not in text and "NOT complete" in text and "NOT a pass" in text
 
 
-def test_reference_rules_pass_in_well_under_a_minute():
-    started = time.perf_counter()
+def test_reference_rules_pass_with_a_complete_exploration():
+    """(How long a check takes is measured by benchmarks/bench_explore.py, not here.)"""
     report = check(progress=False)
-    assert report.passed and time.perf_counter() - started < 60
+    assert report.passed
     assert "complete" in str(report) and "all safe" in str(report)
+    assert "up to acceptor renaming" in str(report)
 
 
 def test_progress_bar_can_be_shown(capsys):
     report = check(runs=2, progress=True)
     assert report.passed
+
+
+def _impl(kwargs: dict) -> dict:
+    rules = {"should_promise": kwargs.get("should_promise", reference.should_promise),
+             "should_accept": kwargs.get("should_accept", reference.should_accept)}
+    return {"acceptor": acceptor_class(**rules),
+            "proposer": proposer_class(kwargs.get("choose_value", reference.choose_value)),
+            **kwargs.get("impl", {})}
+
+
+def _outcome(impl: dict, symmetry: bool):
+    try:
+        result = explore(CONFIG, impl=impl, numbers=2, reduce=True, progress=False,
+                         symmetry=symmetry)
+    except RuleError as exc:
+        return "rule error", str(exc).split(" raised")[0].split(" returned")[0]
+    return (result.ok, result.complete, len(result.schedule),
+            sorted({v.invariant for v in result.violations}), result.symmetry)
+
+
+@pytest.mark.parametrize("name", [*WRONG, *RIGHT])
+def test_the_acceptor_symmetry_keeps_every_rules_verdict(name):
+    """Each wrong and right rule: the same verdict and shortest counterexample length."""
+    kwargs = WRONG[name][0] if name in WRONG else RIGHT[name]
+    impl = _impl(kwargs)
+    plain, sym = _outcome(impl, False), _outcome(impl, True)
+    if plain[0] == "rule error":
+        assert sym == plain
+        return
+    assert plain[:4] == sym[:4], (plain, sym)
+    assert sym[4] and not plain[4]
