@@ -32,10 +32,12 @@ from .style import (
     TEXT_COLOR,
     VIOLATION_COLOR,
     fmt_value,
+    keep,
     line_style,
     new_axes,
     phase_color,
     phase_handles,
+    scale_factor,
     title_text,
 )
 
@@ -118,8 +120,11 @@ class PaxosView:
 
     def __init__(self, trace: Sequence[dict], ax: Axes | None = None,
                  figsize: tuple[float, float] | None = None,
-                 layout: dict[int, str] | None = None):
+                 layout: dict[int, str] | None = None, scale: float | str = 1.0,
+                 themed: bool = False):
         self.trace = trace
+        self.scale = scale = scale_factor(scale)
+        self.themed = themed
         self.replay = Replay(trace)
         self.roles = roles_of(trace)
         # ``layout``: the roles the nodes will have (a Config says so before the election),
@@ -149,19 +154,20 @@ class PaxosView:
         ax.set_ylim(*ylim)
         # Font and disc sizes follow the drawing's scale, so a crowded or small axes shrinks
         # them all alike instead of letting words run into each other.
-        self.fs = fs = max(0.3, min(1.0, 1 / (self._data_per_point() * SCALE * 72)))
+        # ``scale`` then enlarges them all for a bigger screen (style.SCALES).
+        self.fs = fs = max(0.3, min(1.0, 1 / (self._data_per_point() * SCALE * 72))) * scale
         self.node_size = NODE_SIZE * fs * fs
         graph = nx.DiGraph()
         graph.add_nodes_from(self.uids)
         self.nodes = nx.draw_networkx_nodes(
             graph, self.pos, nodelist=self.uids, ax=ax, node_size=self.node_size,
-            node_color=[ROLE_FILLS.get(self.roles[u], "#FFFFFF") for u in self.uids],
+            node_color=[self._fill(u) for u in self.uids],
             edgecolors="#333333", linewidths=1.2)
         self.nodes.set_gid("paxos-nodes")
         self.nodes.set_zorder(2)
         self.labels = nx.draw_networkx_labels(
             graph, self.pos, labels={u: self._name(u) for u in self.uids}, ax=ax,
-            font_size=9 * fs, font_weight="bold", font_color=TEXT_COLOR)
+            font_size=9 * fs, font_weight="bold", font_color=keep(TEXT_COLOR, themed))
         for text in self.labels.values():
             text.set_zorder(3)
         self.state_texts = {
@@ -179,12 +185,12 @@ class PaxosView:
                               mew=1.0, zorder=6, gid="drop-crosses")
         ax.add_line(self.crosses)
         self.banner = ax.text(0.5, 0.995, "", transform=ax.transAxes, ha="center", va="top",
-                              fontsize=10, zorder=7, gid="banner",
+                              fontsize=10 * scale, zorder=7, gid="banner",
                               bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="#999999"))
-        self.title = title_text(ax, fontsize=11)
+        self.title = title_text(ax, fontsize=11 * scale)
         self.legend = ax.legend(handles=phase_handles(), loc="lower center", ncol=5,
-                                fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0),
-                                title="messages by phase", title_fontsize=8)
+                                fontsize=8 * scale, frameon=False, bbox_to_anchor=(0.5, 0.0),
+                                title="messages by phase", title_fontsize=8 * scale)
         # What never changes is drawn once and pasted on later frames (see layer.py).
         self.layers = [StaticLayer(ax, [*headers, self.legend], zorder=0.5),
                        StaticLayer(ax, self.labels.values(), zorder=3.5)]
@@ -345,6 +351,9 @@ class PaxosView:
             label.set_gid(None)
         self.crosses.set_data([c[0] for c in crosses], [c[1] for c in crosses])
 
+    def _fill(self, uid: int) -> str:
+        return keep(ROLE_FILLS.get(self.roles[uid], "#FFFFFF"), self.themed)
+
     def _name(self, uid: int) -> str:
         return node_name(uid, self.roles[uid])
 
@@ -369,7 +378,7 @@ class PaxosView:
         fills, edges = [], []
         for u in self.uids:
             alive = w.alive.get(u, True)
-            fills.append(ROLE_FILLS.get(self.roles[u], "#FFFFFF") if alive else CRASHED)
+            fills.append(self._fill(u) if alive else CRASHED)
             edges.append("#333333" if alive else "#999999")
             text = self.state_texts[u]
             words = node_state_text(w.nodes.get(u, {}), self.roles[u], alive)
@@ -394,10 +403,10 @@ class PaxosView:
             more = f" (+{len(w.violations) - 1} more)" if len(w.violations) > 1 else ""
             text = f"SAFETY VIOLATED: {first.invariant}{more}\n" + "\n".join(
                 textwrap.wrap(first.explanation, 110)[:2])
-            look = (text, "white", VIOLATION_COLOR, VIOLATION_COLOR)
+            look = (text, keep("white", self.themed), VIOLATION_COLOR, VIOLATION_COLOR)
         elif w.decided_values:
             text = "decided: " + ", ".join(fmt_value(v) for v in w.decided_values)
-            look = (text, TEXT_COLOR, "#E3F4EC", DECIDED_COLOR)
+            look = (text, keep(TEXT_COLOR, self.themed), "#E3F4EC", DECIDED_COLOR)
         else:
             look = ("no value decided yet", "#555555", "white", "#BBBBBB")
         if look == self._banner_look:

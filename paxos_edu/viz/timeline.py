@@ -46,6 +46,7 @@ from .style import (
     new_axes,
     phase_color,
     phase_handles,
+    scale_factor,
     title_text,
 )
 
@@ -165,7 +166,8 @@ class TimelineView:
     """
 
     def __init__(self, trace: Sequence[dict], ax: Axes | None = None, x: str = "index",
-                 figsize: tuple[float, float] | None = None, room: float = 0.0):
+                 figsize: tuple[float, float] | None = None, room: float = 0.0,
+                 scale: float | str = 1.0):
         if x not in ("index", "time"):
             raise ValueError(f"x={x!r}: must be 'index' or 'time'")
         if room < 0:
@@ -173,6 +175,7 @@ class TimelineView:
         self.trace = trace
         self.x_mode = x
         self.room = room
+        self.k = scale_factor(scale)  # text and marks (style.SCALES)
         own = ax is None
         if figsize is None:
             figsize = (13.0, max(3.5, 0.42 * len(roles_of(trace)) + 1.6))
@@ -216,14 +219,15 @@ class TimelineView:
         for y in rows.values():
             ax.axhline(y, color="#BBBBBB", lw=1, zorder=0)
         ax.set_yticks(list(rows.values()))
-        ax.set_yticklabels(self._row_labels(), fontsize=8.5)
+        ax.set_yticklabels(self._row_labels(), fontsize=8.5 * self.k)
         ax.set_ylim(min(rows.values(), default=0) - 0.7, 0.7)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
         ax.tick_params(axis="y", length=0)
-        ax.set_xlabel("event index" if self.x_mode == "index" else "time (ms)", fontsize=9)
+        ax.set_xlabel("event index" if self.x_mode == "index" else "time (ms)", fontsize=9 * self.k)
         ax.legend(handles=phase_handles(), loc="upper left", bbox_to_anchor=(1.0, 1.0),
-                  fontsize=8, frameon=False, title="messages by phase", title_fontsize=8)
+                  fontsize=8 * self.k, frameon=False, title="messages by phase",
+                  title_fontsize=8 * self.k)
         # Cached bitmaps (see the module doc): the legend never changes, the node lines and
         # names only when the roles become known; the time axis and what has happened only
         # when the axis is rescaled, and are otherwise only added to as events come.
@@ -236,7 +240,7 @@ class TimelineView:
         self.layer.add(ax.xaxis)
         self.cursor = ax.axvline(0.0, color=TEXT_COLOR, lw=1.5, zorder=6, gid="cursor")
         self.future = ax.axvspan(0.0, 0.0, color="white", alpha=0.65, lw=0, zorder=5.5)
-        self.title = title_text(ax, fontsize=11)
+        self.title = title_text(ax, fontsize=11 * self.k)
 
     def _sync(self) -> None:
         """Draw the events appended to the trace since the last call."""
@@ -253,7 +257,7 @@ class TimelineView:
                 self._start()
                 return
             self.roles = roles
-            self.ax.set_yticklabels(self._row_labels(), fontsize=8.5)
+            self.ax.set_yticklabels(self._row_labels(), fontsize=8.5 * self.k)
             self.frame.invalidate()
         self.xs += [float(i) if self.x_mode == "index" else float(trace[i]["t"])
                     for i in range(done, len(trace))]
@@ -310,7 +314,7 @@ class TimelineView:
                 layer.add(self._line([xs[i]], [y], marker="*", ms=13, color=phase_color("3"),
                                      mec="#333333", mew=0.6, ls="", zorder=5, gid=f"decide-{i}"))
                 layer.add(ax.annotate(fmt_value(ev["msg"].get("v")), (xs[i], y), xytext=(0, 7),
-                                      textcoords="offset points", ha="center", fontsize=7.5,
+                                      textcoords="offset points", ha="center", fontsize=7.5 * self.k,
                                       color=TEXT_COLOR, zorder=5))
         elif kind == "crash" and ev["src"] in rows:
             y = rows[ev["src"]]
@@ -335,7 +339,7 @@ class TimelineView:
                                  zorder=5))
             if amnesia:
                 layer.add(ax.annotate("amnesia", (xs[i], y), xytext=(0, -10),
-                                      textcoords="offset points", ha="center", fontsize=7,
+                                      textcoords="offset points", ha="center", fontsize=7 * self.k,
                                       color=DROP_COLOR))
         elif kind == "timer" and ev.get("dst") in rows:
             layer.add(self._line([xs[i]], [rows[ev["dst"]]], marker="|", ms=7, color="#777777",
@@ -349,7 +353,7 @@ class TimelineView:
                                      gid="violation"))
                 layer.add(ax.annotate(v.invariant, (x, 1.0), xycoords=("data", "axes fraction"),
                                       xytext=(3, -2), textcoords="offset points", ha="left",
-                                      va="top", fontsize=8, color=VIOLATION_COLOR, zorder=5))
+                                      va="top", fontsize=8 * self.k, color=VIOLATION_COLOR, zorder=5))
 
     def update(self, at: int | None = None, since: int | None = None) -> list:
         """Draw any events appended since, move the cursor to just after ``trace[at]``, fade the rest."""

@@ -29,12 +29,12 @@ from ..cluster import Cluster
 from ..sim import Simulation
 from ..trace import to_jsonl
 from ..viz import PaxosView, RingView, TimelineView, save_gif
-from ..viz.state import node_uids
+from ..viz.state import node_uids, roles_of
+from ..viz.style import scale_factor
 from .controls import TimeControls
 from .faults import FaultPanel
 from .pending import PendingPanel
 from .render import (
-    DPI,
     CountsImage,
     DiagramImage,
     counts_html,
@@ -50,8 +50,36 @@ from .util import button, close_tree, node_roles, weak
 TABS = ("Paxos", "space-time", "ring", "counts")
 TIMELINE_ROOM = 0.5
 """Spare room on the space-time diagram's time axis, as a fraction of the run so far."""
+TIMELINE_WIDTH = 10.0
+"""Inches: narrower than a lesson's 13, so its text is as large as the other diagrams'."""
+WIDE = "860px"
+"""The diagram's column: with the tables' 440 px beside it, what a wide screen has room for.
+
+Below that (a 1366-pixel laptop, a narrow window) the tables go under the diagram, which
+then takes the whole width (the panel wraps, CSS flex-wrap)."""
+SIDE = "440px"
 
 
+def fit_controls(root) -> None:
+    """Keep every control whole: buttons never shrink (rows wrap instead), names never wrap.
+
+    ipywidgets lets a button in a full row shrink until its text is cut ("dupli…").
+    Here every row of controls wraps onto the next line instead, every button keeps its
+    own width, and a toggle button is as wide as its label.
+    """
+    for w in _tree(root):
+        if isinstance(w, widgets.HBox):
+            w.layout.flex_flow = "row wrap"
+        elif isinstance(w, widgets.Button):
+            w.layout.flex = "0 0 auto"
+        elif isinstance(w, widgets.ToggleButtons):
+            w.style.button_width = "auto"
+
+
+def _tree(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _tree(child)
 
 
 def _action(fn):
@@ -96,17 +124,21 @@ class Dashboard:
     ``SCENARIOS`` (happy, duel, crash12, quorum, hijack, amnesia). ``backend``:
     ``"simulated"`` or ``"real UDP processes"``. ``raise_errors``: let a click's
     exception propagate (for debugging) instead of showing it in the status line.
+    ``scale``: the diagrams' text and node sizes, ``"laptop"`` (text of 12 px or more on a
+    1366-pixel screen), ``"projector"`` (larger), ``"compact"`` (the lessons' sizes) or a
+    number (see ``viz.style.SCALES``).
     """
 
     def __init__(self, run: Simulation | Cluster | None = None, config=None, *,
                  preset: str | None = None, seed: int = 0, backend: str = SIMULATED,
-                 cluster_options: dict | None = None, dpi: float = DPI,
+                 cluster_options: dict | None = None, scale: float | str = "laptop",
                  raise_errors: bool = False):
         self.session: Session | None = None
         self.error: str | None = None
         self.errors: list[Exception] = []
         self.raise_errors = raise_errors
         self.cluster_options = cluster_options
+        self.scale = scale_factor(scale)
         self.redraw_seconds = 0.0
         self._owned = _Owned()
         self._attached: Simulation | Cluster | None = None
@@ -126,16 +158,16 @@ class Dashboard:
         self.diagrams = [
             # Placed by the roles the configuration will give (known before the election),
             # so the roles becoming known renames nodes in place instead of a rebuild.
-            DiagramImage(lambda ev: PaxosView(ev, layout=self._layout()),
+            DiagramImage(lambda ev: PaxosView(ev, layout=self._layout(), scale=self.scale,
+                                              themed=True),
                          lambda ev: (tuple(sorted(self._layout().items())),
-                                     tuple(node_uids(ev))), dpi=dpi),
+                                     tuple(node_uids(ev)))),
             # The timeline follows the growing list of events itself (new arrows only, roles
             # relabelled in place); a new node needs a taller figure. Its spare room saves
             # rescaling the time axis on every Step.
-            DiagramImage(lambda ev: TimelineView(ev, room=TIMELINE_ROOM),
-                         lambda ev: tuple(node_uids(ev)), dpi=dpi),
-            DiagramImage(self._ring_view, lambda ev: None, dpi=dpi),
-            CountsImage(dpi=dpi),
+            DiagramImage(self._timeline_view, lambda ev: tuple(node_uids(ev))),
+            DiagramImage(self._ring_view, lambda ev: None),
+            CountsImage(),
         ]
         self.tabs = widgets.Tab(children=[d.widget for d in self.diagrams], titles=TABS)
         self.tabs.observe(weak(self._tab_changed), "selected_index")
@@ -149,7 +181,7 @@ class Dashboard:
             widgets.HTML("<b>nodes</b>"), self.table,
             widgets.HTML("<b>messages sent per phase</b>"), self.counts,
             self.pending.box,
-        ], layout=widgets.Layout(width="40%", padding="0 0 0 8px"))
+        ], layout=widgets.Layout(flex=f"1 1 {SIDE}", min_width="0", padding="0 0 0 8px"))
         more = widgets.Accordion(children=[
             self.faults.box,
             widgets.VBox([widgets.HBox([self.trace_path, self.export_trace_button]),
@@ -159,9 +191,12 @@ class Dashboard:
         self.root = widgets.VBox([
             widgets.HTML("<h3 style='margin:4px 0'>Basic Paxos classroom dashboard</h3>"),
             self.setup.box, self.controls.box, self.status, self.safety,
-            widgets.HBox([widgets.VBox([self.tabs], layout=widgets.Layout(width="60%")), right]),
+            widgets.Box([widgets.VBox([self.tabs], layout=widgets.Layout(flex=f"3 1 {WIDE}",
+                                                                          min_width="0")),
+                         right], layout=widgets.Layout(flex_flow="row wrap", width="100%")),
             more,
         ])
+        fit_controls(self.root)
         self._owned.root = self.root
         weakref.finalize(self, self._owned.close)
         if preset is not None:
@@ -372,7 +407,13 @@ class Dashboard:
         self._draw()
 
     def _ring_view(self, events):
-        return RingView(events, ring=self.session.config.ring_order)
+        return RingView(events, ring=self.session.config.ring_order, scale=self.scale,
+                        themed=True)
+
+    def _timeline_view(self, events):
+        rows = len(roles_of(events))
+        return TimelineView(events, room=TIMELINE_ROOM, scale=self.scale,
+                            figsize=(TIMELINE_WIDTH, max(3.5, (0.42 * rows + 1.6) * self.scale)))
 
     # -- internals -----------------------------------------------------------------------------
     def _session(self) -> Session:
@@ -391,3 +432,6 @@ class Dashboard:
         if not s.marks:  # an attached run that is not started yet
             self.setup.start.disabled = False
         self.faults.build(node_roles(s.config))
+        for row in self.faults.rows.values():  # "A10 acceptor down" on one line
+            row.label.layout.width, row.label.layout.min_width = "auto", "170px"
+        fit_controls(self.faults.box)
