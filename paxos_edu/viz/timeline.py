@@ -30,12 +30,14 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
 from ..core.invariants import SafetyMonitor
 from .labels import node_name
+from .layer import SvgFragment, svg_renderer
 from .state import ROLE_ORDER, resolve, roles_of
 from .style import (
     DROP_COLOR,
@@ -64,6 +66,24 @@ class _Band:
         self.renderer: RendererAgg | None = None
         self.drawn = 0
         self.crop: tuple[int, int, np.ndarray] | None = None
+        self.svg: SvgFragment | None = None
+        self.svg_drawn = 0
+
+    def write_svg(self, svg: RendererSVG, renderer) -> None:
+        """Replay the members already written into ``svg``, then write the new ones onto the end."""
+        if self.svg is None:
+            self.svg, self.svg_drawn = SvgFragment(), 0
+        else:
+            self.svg.replay(svg)
+        new = self.members[self.svg_drawn:]
+        self.svg_drawn = len(self.members)
+
+        def draw() -> None:
+            for artist, own_draw in new:
+                if artist.get_visible():
+                    own_draw(renderer)
+
+        self.svg.extend(svg, draw)
 
     def render(self, width: int, height: int, dpi: float) -> None:
         """Draw the members not yet in the bitmap into it (all of them into a new one)."""
@@ -99,6 +119,7 @@ class _GrowingLayer(Artist):
         self._ax = ax
         self._bands: dict[float, _Band] = {}
         self._key = None
+        self._svg_key = None
         self.follows_x = follows_x
         self.set_zorder(zorder)
         ax.add_artist(self)
@@ -116,22 +137,33 @@ class _GrowingLayer(Artist):
         return artist
 
     def invalidate(self) -> None:
-        """Forget the bitmaps (call after changing a member)."""
+        """Forget the bitmaps and SVG (call after changing a member)."""
         self._key = None
+        self._svg_key = None
         self.stale = True
 
     def draw(self, renderer) -> None:
         if not self.get_visible():
             return
         bands = [self._bands[z] for z in sorted(self._bands)]
+        key = (renderer.width, renderer.height, renderer.dpi, tuple(self._ax.bbox.bounds),
+               tuple(self._ax.get_ylim()), tuple(self._ax.get_xlim()) if self.follows_x else ())
+        svg = svg_renderer(renderer)
+        if svg is not None:
+            if key != self._svg_key:
+                for band in bands:
+                    band.svg = None
+                self._svg_key = key
+            for band in bands:
+                band.write_svg(svg, renderer)
+            self.stale = False
+            return
         if type(renderer) is not RendererAgg:
             for band in bands:
                 for artist, draw in band.members:
                     if artist.get_visible():
                         draw(renderer)
             return
-        key = (renderer.width, renderer.height, renderer.dpi, tuple(self._ax.bbox.bounds),
-               tuple(self._ax.get_ylim()), tuple(self._ax.get_xlim()) if self.follows_x else ())
         if key != self._key:
             for band in bands:
                 band.renderer = None
