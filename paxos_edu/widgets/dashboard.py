@@ -373,7 +373,17 @@ class Dashboard:
 
     # -- showing -------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Show the session at its cursor in every panel; redraw the visible diagram."""
+        """Show the session at its cursor in every panel; redraw the visible diagram.
+
+        The picture goes first: it is what a click is watched for, and each panel's
+        update is one more message the page handles before it would paint.
+        """
+        try:
+            self._draw()
+        finally:
+            self._panels()
+
+    def _panels(self) -> None:
         s = self.session
         started = s is not None and bool(s.marks)
         actionable = started and s.at_head and not s.closed
@@ -391,7 +401,6 @@ class Dashboard:
         self.faults.show(s.alive() if started else {}, actionable,
                          bool(s.partition()) if started else False)
         self.controls.show(s)
-        self._draw()
 
     def _layout(self) -> dict[int, str]:
         return node_roles(self.session.config) if self.session is not None else {}
