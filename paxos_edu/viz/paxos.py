@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
+from .glide import Comets
 from .labels import describe_cursor, message_label, node_name, node_state_text
 from .layer import StaticLayer
 from .state import ROLE_ORDER, Replay, roles_of
@@ -181,6 +182,8 @@ class PaxosView:
                    for role, x in self.columns]
         self.arrows: list[FancyArrowPatch] = []
         self.arrow_labels: list = []
+        self._drawn: dict = {}   # message id -> its (arrow, label) in this frame
+        self.comets = Comets(ax, size=self.node_size * 0.3, fontsize=LABEL_FONT * fs)
         self.crosses = Line2D([], [], ls="", marker="X", ms=13 * fs, color=DROP_COLOR, mec="white",
                               mew=1.0, zorder=6, gid="drop-crosses")
         ax.add_line(self.crosses)
@@ -325,8 +328,10 @@ class PaxosView:
         texts = self._label_texts(messages)
         spots = self._place_labels(messages, texts)
         crosses = []
+        self._drawn = {}
         for k, ((ev, dropped), text, xy) in enumerate(zip(messages, texts, spots, strict=True)):
             arrow, label = self._arrow(k)
+            self._drawn[ev.get("id")] = (arrow, label)
             color = phase_color(ev.get("phase"))
             arrow.set_positions(*self._ends(self.pos[ev["src"]], self.pos[ev["dst"]]))
             arrow.set_color(color)
@@ -395,7 +400,25 @@ class PaxosView:
         self._set_banner(w)
         self.title.set_text(f"Basic Paxos, {describe_cursor(self.trace, w.at)}")
         return [self.nodes, self.banner, self.title, self.crosses, *self.state_texts.values(),
-                *self.arrows, *self.arrow_labels]
+                *self.arrows, *self.arrow_labels, *self.comets.clear()]
+
+    def glide(self, moving: Sequence[dict], t: float) -> list:
+        """Draw ``moving`` (send events) ``t`` of the way along their arrows (see ``glide.py``).
+
+        Call after ``update`` of the frame they leave from; their arrows fade behind them.
+        """
+        points = []
+        for ev in moving:
+            if ev["src"] not in self.pos or ev["dst"] not in self.pos:
+                continue
+            p1, p2 = self._ends(self.pos[ev["src"]], self.pos[ev["dst"]])
+            x, y = _bezier(p1, p2, t / 2 if ev.get("dropped") else t)
+            arrow, label = self._drawn.get(ev.get("id"), (None, None))
+            if arrow is not None:
+                arrow.set_alpha(0.3)
+                label.set_visible(False)
+            points.append((x, y, phase_color(ev.get("phase")), message_label(ev["msg"])))
+        return [*self.arrows, *self.arrow_labels, *self.comets.show(points)]
 
     def _set_banner(self, w) -> None:
         if w.violations:

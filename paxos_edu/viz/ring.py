@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from .glide import Comets
 from .labels import describe_cursor
 from .layer import StaticLayer
 from .state import Replay, ring_order
@@ -33,6 +34,7 @@ from .style import (
     keep,
     new_axes,
     node_color,
+    phase_color,
     scale_factor,
     title_text,
 )
@@ -120,6 +122,7 @@ class RingView:
                                    color=LEADER_EDGE, fontweight="bold", visible=False,
                                    gid="leader", zorder=4)
         self.title = title_text(ax, fontsize=11 * big)
+        self.comets = Comets(ax, size=self.node_size * 0.3, fontsize=tfont)
         self.caption = ax.text(0.5, 0.0, "", transform=ax.transAxes, ha="center", va="bottom",
                                fontsize=9.5 * big, color=TEXT_COLOR, gid="caption")
         legend = ax.legend(handles=[
@@ -179,7 +182,19 @@ class RingView:
             title += "\n" + describe_cursor(self.trace, w.at)
         self.title.set_text(title)
         return [self.nodes, self.leader_text, self.caption, self.title,
-                *self.token_texts.values()]
+                *self.token_texts.values(), *self.comets.clear()]
+
+    def glide(self, moving: Sequence[dict], t: float) -> list:
+        """Draw the tokens among ``moving`` (send events) ``t`` of the way along their edges."""
+        points = []
+        for ev in moving:
+            if ev["msg"].get("type") != "Token" or not {ev["src"], ev["dst"]} <= set(self.pos):
+                continue
+            (x1, y1), (x2, y2) = self.pos[ev["src"]], self.pos[ev["dst"]]
+            f = 0.15 + 0.7 * (t / 2 if ev.get("dropped") else t)  # from rim to rim, roughly
+            points.append((x1 + f * (x2 - x1), y1 + f * (y2 - y1), phase_color("election"),
+                           str(ev["msg"]["uid"])))
+        return self.comets.show(points)
 
 
 def draw_ring(trace: Sequence[dict], at: int | None = None, ax: Axes | None = None,
