@@ -37,6 +37,7 @@ from .pending import PendingPanel
 from .render import (
     CountsImage,
     DiagramImage,
+    PlayGlide,
     counts_html,
     node_table_html,
     safety_html,
@@ -140,6 +141,8 @@ class Dashboard:
         self.cluster_options = cluster_options
         self.scale = scale_factor(scale)
         self.redraw_seconds = 0.0
+        self.glide = PlayGlide()
+        self._tick_from: int | None = None   # the cursor a Play tick leaves from
         self._owned = _Owned()
         self._attached: Simulation | Cluster | None = None
         self.setup = SetupPanel(config, seed, backend, on_start=weak(self.start),
@@ -223,6 +226,7 @@ class Dashboard:
     def close(self) -> None:
         """Stop playing, close the run (a Cluster's processes) and the widgets."""
         self.controls.stop()
+        self.glide.cancel()
         self._owned.close()
 
     # -- configuring ---------------------------------------------------------------------------
@@ -280,7 +284,9 @@ class Dashboard:
 
         On real processes, Play lets them run by themselves (see ``Session.tick``).
         """
-        return self._session().tick(self.faults.loss.value)
+        s = self._session()
+        self._tick_from = s.at
+        return s.tick(self.faults.loss.value)
 
     @_action
     def pause(self) -> None:
@@ -410,6 +416,12 @@ class Dashboard:
         if s is None or not s.marks:
             return
         panel = self.diagrams[self.tabs.selected_index or 0]
+        since, self._tick_from = self._tick_from, None
+        self.glide.cancel()
+        if (since is not None and since != s.at and isinstance(panel, DiagramImage)
+                and self.glide.play(panel, s.events, since, s.at,
+                                    self.controls.play.interval / 1000, s.generation)):
+            return  # the tick's picture comes at the end of the glide (render.PlayGlide)
         self.redraw_seconds = panel.show(s.events, s.at, s.generation)
 
     def _tab_changed(self, change) -> None:

@@ -21,6 +21,7 @@ repainted page (the target is 100 ms at the median).
 
 from __future__ import annotations
 
+import asyncio
 import html
 import time
 from collections.abc import Callable, Hashable, Sequence
@@ -30,6 +31,7 @@ import ipywidgets as widgets
 from ..labels import fmt_value, node_name, node_state_text
 from ..trace import message_counts
 from ..viz.counts import PHASE_ORDER, plot_phase_counts
+from ..viz.glide import moving_messages
 from ..viz.style import PHASE_COLORS, PHASE_NAMES, VIOLATION_COLOR, phase_color
 from ..viz.svg import figure_svg
 
@@ -59,18 +61,84 @@ class DiagramImage:
 
     def show(self, events: Sequence[dict], at: int, generation: int = 0) -> float:
         began = time.perf_counter()
-        key = (generation, self.key(events))
-        if self.view is None or key != self._key:
-            self.view = self.build(events)
-            self._key = key
-        self.view.update(at)
+        self._view(events, generation).update(at)
         self.widget.value = figure_svg(self.view.fig)
         self.last_seconds = time.perf_counter() - began
         return self.last_seconds
 
+    def show_glide(self, events: Sequence[dict], at: int, moving: Sequence[dict], t: float,
+                   generation: int = 0) -> None:
+        """The world at ``at`` with ``moving`` (send events) ``t`` of the way along their arrows."""
+        view = self._view(events, generation)
+        view.update(at)
+        view.glide(moving, t)
+        self.widget.value = figure_svg(view.fig)
+
+    def can_glide(self, events: Sequence[dict], generation: int = 0) -> bool:
+        return hasattr(self._view(events, generation), "glide")
+
+    def _view(self, events: Sequence[dict], generation: int):
+        key = (generation, self.key(events))
+        if self.view is None or key != self._key:
+            self.view = self.build(events)
+            self._key = key
+        return self.view
+
     def clear(self) -> None:
         self.view, self._key = None, None
         self.widget.value = ""
+
+
+class PlayGlide:
+    """During Play, the messages a tick delivers glide to their receivers before it is shown.
+
+    A tick moves the cursor from ``since`` to ``at``; instead of one picture, the panel
+    shows up to ``MAX_FRAMES`` pictures of the world at ``since`` with the delivered
+    messages further and further along their arrows, then the world at ``at``, spread over
+    the first ``SHARE`` of the tick's interval, on the kernel's event loop. As many as the
+    repaint budget allows: with the panel's last redraw taking ``r`` seconds, frames fill
+    at most half the interval, so the kernel keeps time to take the next step and answer
+    clicks; at 20 steps/s there is no room, and a tick is one picture as before. Any other
+    redraw (Step, Pause, Back, another tab) cancels what is still to come. Outside a
+    running event loop (a script, a headless test) nothing glides.
+    """
+
+    MAX_FRAMES = 3
+    SHARE = 0.8
+    BUDGET = 0.5
+
+    def __init__(self):
+        self._timers: list = []
+
+    def cancel(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers = []
+
+    def frames(self, interval: float, redraw: float) -> int:
+        """In-between pictures that fit in ``interval`` seconds when one takes ``redraw``."""
+        if redraw <= 0:
+            return 0
+        return max(0, min(self.MAX_FRAMES, int(self.BUDGET * interval / redraw) - 1))
+
+    def play(self, panel: DiagramImage, events: Sequence[dict], since: int, at: int,
+             interval: float, generation: int = 0) -> int:
+        """Show the tick gliding if it can; returns the in-between pictures scheduled (0: none)."""
+        self.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return 0
+        moving = moving_messages(events, since, at) if since >= 0 else ()
+        g = self.frames(interval, panel.last_seconds)
+        if not moving or g < 1 or not panel.can_glide(events, generation):
+            return 0
+        gap = self.SHARE * interval / (g + 1)
+        panel.show_glide(events, since, moving, 1 / (g + 1), generation)
+        self._timers = [loop.call_later(j * gap, panel.show_glide, events, since, moving,
+                                        (j + 1) / (g + 1), generation) for j in range(1, g)]
+        self._timers.append(loop.call_later(g * gap, panel.show, events, at, generation))
+        return g
 
 
 class CountsImage:
