@@ -34,6 +34,7 @@ from ..viz.counts import PHASE_ORDER, plot_phase_counts
 from ..viz.glide import moving_messages
 from ..viz.style import PHASE_COLORS, PHASE_NAMES, VIOLATION_COLOR, phase_color
 from ..viz.svg import figure_svg
+from .util import node_roles
 
 GREEN, RED = "#1A9850", VIOLATION_COLOR
 
@@ -247,11 +248,16 @@ def status_html(session, error: str | None = None) -> str:
         parts.append("<b>the past (read-only)</b>: Forward, or Fork from here" if session.can_fork
                      else "<b>the past (read-only)</b>: Forward or Play to catch up")
     w = session.world()
-    parts.append(f"leader {w.leader}" if w.leader is not None else "electing")
+    roles = node_roles(session.config)  # the names the fault panel and the diagrams use
+
+    def name(uid: int) -> str:
+        return node_name(uid, roles.get(uid, "consensus"))
+
+    parts.append(f"leader {name(w.leader)}" if w.leader is not None else "electing")
     decided = session.decided()
     blocked = session.blocked()
     if decided:
-        parts.append("decided: " + ", ".join(f"client {u} told {_esc(fmt_value(v))}"
+        parts.append("decided: " + ", ".join(f"{name(u)} told {_esc(fmt_value(v))}"
                                               for u, v in sorted(decided.items())))
     if blocked:
         parts.append(f"<b>{_esc(blocked)}</b>")
