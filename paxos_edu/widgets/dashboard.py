@@ -75,6 +75,7 @@ def fit_controls(root) -> None:
             w.layout.flex = "0 0 auto"
         elif isinstance(w, widgets.ToggleButtons):
             w.style.button_width = "auto"
+            w.layout.width = "auto"  # as wide as its buttons, beside its description
 
 
 def _tree(widget):
