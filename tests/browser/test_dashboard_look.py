@@ -229,3 +229,31 @@ def test_the_diagram_follows_the_dark_theme(sized_page, lab):  # noqa: F811
         page.locator(".lm-Menu-item", has_text=re.compile(r"^Theme")).hover()
         page.get_by_role("menuitem", name="JupyterLab Light", exact=True).click()
         expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "true")
+
+
+COUNT_GLIDES = """(diagram) => {
+    const seen = window.paxosPictures = {glides: 0, pictures: 0};
+    new MutationObserver(() => {
+        seen.pictures++;
+        if (diagram.querySelector('#gliding use')) seen.glides++;  // a moving message's disc
+    }).observe(diagram, {childList: true, subtree: true});
+}"""
+
+
+def test_play_glides_the_messages_in_the_browser(sized_page, lab):  # noqa: F811
+    page = sized_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    name = "look_simulated.ipynb"
+    _notebook(lab.root / name, BACKENDS["simulated"])
+    dash = run_notebook(page, lab, name)
+    click_and_wait(dash, "Start", "step 0 of 0")
+    kernel_idle(page)
+    diagram = dash.locator(".paxos-diagram").first
+    page.evaluate(COUNT_GLIDES, diagram.element_handle())
+    dash.locator(".widget-play button").first.click()  # Play, at the default 2 steps/s
+    try:
+        page.wait_for_function("window.paxosPictures.glides >= 4", timeout=TIMEOUT_MS)
+    finally:
+        button(dash, "Pause").click()
+        seen = page.evaluate("window.paxosPictures")
+    assert seen["pictures"] > seen["glides"] >= 4, seen  # in-between pictures, and the steps
