@@ -13,7 +13,6 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
-from itertools import pairwise
 
 import networkx as nx
 from matplotlib.axes import Axes
@@ -21,10 +20,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
+from .columns import RAD, bezier, layered_positions
 from .glide import Comets
 from .labels import describe_cursor, message_label, node_name, node_state_text
 from .layer import StaticLayer
-from .state import ROLE_ORDER, Replay, roles_of
+from .state import Replay, roles_of
 from .style import (
     CRASHED,
     DECIDED_COLOR,
@@ -42,72 +42,13 @@ from .style import (
     title_text,
 )
 
-XSTEP, YSTEP = 3.3, 1.45     # data units between columns / between nodes in a column
-SUBSTEP = 1.7                # between the sub-columns of one crowded role
-MAX_ROWS = 8                 # nodes in a column before the role folds into sub-columns
 NODE_SIZE = 750.0            # points², a disc about 27 pt across
-RAD = 0.12                   # arc3 bend: A→B and B→A curve to opposite sides
 LABEL_FONT = 7.5
 SCALE = 0.78                 # inches per data unit when the view makes its own figure
 MAX_LABELS = 40              # more arrows than this: one label per burst (see _label_texts)
 MAX_SIZE = (16.0, 13.0)      # the largest figure (inches) a view makes for itself
 COLUMN_TITLES = {"client": "clients", "proposer": "proposers", "acceptor": "acceptors",
                  "learner": "learners", "consensus": "consensus nodes"}
-
-
-def layered_positions(roles: dict[int, str]) -> tuple[dict[int, tuple[float, float]],
-                                                      list[tuple[str, float]]]:
-    """Node positions in columns by role (networkx multipartite layout), lowest uid on top.
-
-    A role with more than ``MAX_ROWS`` nodes is folded into several narrower
-    sub-columns, every other one shifted half a row down so arrows can pass
-    between the nodes. Returns the positions and each role column's (role, centre x),
-    left to right.
-    """
-    columns = [r for r in (*ROLE_ORDER, "consensus") if r in roles.values()]
-    if "consensus" in columns and len(columns) > 1:
-        # Nodes whose role is not known yet stand in the middle, between clients and the rest.
-        columns.remove("consensus")
-        columns.insert(min(1, len(columns)), "consensus")
-    graph = nx.Graph()
-    layer_x: list[float] = []
-    centres: list[tuple[str, float]] = []
-    x = 0.0
-    for role in columns:
-        members = sorted(u for u, r in roles.items() if r == role)
-        folds = -(-len(members) // MAX_ROWS)
-        rows = -(-len(members) // folds)
-        first = x
-        for k, uid in enumerate(members):
-            if k % rows == 0:
-                if k:
-                    x += SUBSTEP
-                layer_x.append(x)
-            graph.add_node(uid, layer=len(layer_x) - 1, fold=k // rows)
-        centres.append((role, (first + x) / 2))
-        x += XSTEP
-    raw = nx.multipartite_layout(graph, subset_key="layer", align="vertical")
-    # Before scaling, the layout puts layers one unit apart and nodes in a layer one
-    # unit apart: recover that unit, then place layers at our own x and flip y so the
-    # first uid is on top.
-    xs = sorted({round(float(p[0]), 9) for p in raw.values()})
-    ys = sorted({round(float(p[1]), 9) for p in raw.values()})
-    gaps = [b - a for a, b in pairwise(xs)] or [b - a for a, b in pairwise(ys)] or [1.0]
-    unit = min(gaps)
-    pos = {}
-    for u, p in raw.items():
-        data = graph.nodes[u]
-        stagger = YSTEP / 2 if data["fold"] % 2 else 0.0
-        pos[u] = (layer_x[data["layer"]], -float(p[1]) / unit * YSTEP - stagger)
-    return pos, centres
-
-
-def _bezier(p1, p2, t: float, rad: float = RAD) -> tuple[float, float]:
-    # The point at t on matplotlib's arc3 curve (control point: midpoint + rad * normal).
-    (x1, y1), (x2, y2) = p1, p2
-    cx, cy = (x1 + x2) / 2 + rad * (y2 - y1), (y1 + y2) / 2 - rad * (x2 - x1)
-    a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t ** 2
-    return a * x1 + b * cx + c * x2, a * y1 + b * cy + c * y2
 
 
 class PaxosView:
@@ -285,14 +226,14 @@ class PaxosView:
             elif in_deg[ev["dst"]] > out_deg[ev["src"]]:
                 t0 = 0.36
             if text is None:
-                spots.append(_bezier(p1, p2, t0))
+                spots.append(bezier(p1, p2, t0))
                 continue
             half_w = (len(text) * 0.56 + 0.8) * font * unit / 2
             half_h = 1.7 * font * unit / 2
             best, best_overlap = None, None
             for dt in (0, 0.1, -0.1, 0.2, -0.2, 0.28, -0.28, 0.34, -0.34):
                 t = min(max(t0 + dt, 0.16), 0.84)
-                x, y = _bezier(p1, p2, t)
+                x, y = bezier(p1, p2, t)
                 overlap = sum(
                     max(0.0, min(x + half_w, bx + bw) - max(x - half_w, bx - bw))
                     * max(0.0, min(y + half_h, by + bh) - max(y - half_h, by - bh))
@@ -412,7 +353,7 @@ class PaxosView:
             if ev["src"] not in self.pos or ev["dst"] not in self.pos:
                 continue
             p1, p2 = self._ends(self.pos[ev["src"]], self.pos[ev["dst"]])
-            x, y = _bezier(p1, p2, t / 2 if ev.get("dropped") else t)
+            x, y = bezier(p1, p2, t / 2 if ev.get("dropped") else t)
             arrow, label = self._drawn.get(ev.get("id"), (None, None))
             if arrow is not None:
                 arrow.set_alpha(0.3)
