@@ -51,7 +51,7 @@ from .util import button, close_tree, node_roles, weak
 TABS = ("Paxos", "space-time", "ring", "counts")
 TIMELINE_ROOM = 0.5
 """Spare room on the space-time diagram's time axis, as a fraction of the run so far."""
-TIMELINE_WIDTH = 10.0
+TIMELINE_WIDTH = 9.5
 """Inches: narrower than a lesson's 13, so its text is as large as the other diagrams'."""
 WIDE = "860px"
 """The diagram's column: with the tables' 440 px beside it, what a wide screen has room for.
@@ -59,6 +59,7 @@ WIDE = "860px"
 Below that (a 1366-pixel laptop, a narrow window) the tables go under the diagram, which
 then takes the whole width (the panel wraps, CSS flex-wrap)."""
 SIDE = "440px"
+RING_WIDTH = "720px"
 
 
 def fit_controls(root) -> None:
@@ -173,6 +174,7 @@ class Dashboard:
             DiagramImage(self._ring_view, lambda ev: None),
             CountsImage(),
         ]
+        self.diagrams[2].widget.layout.max_width = RING_WIDTH  # a circle needs no more
         self.tabs = widgets.Tab(children=[d.widget for d in self.diagrams], titles=TABS)
         self.tabs.observe(weak(self._tab_changed), "selected_index")
         self.trace_path = widgets.Text("paxos_trace.jsonl", description="trace file")

@@ -91,7 +91,7 @@ class ElectionWidget:
         self.run_button = button("Run", weak(self.run_all), icon="fast-forward")
         self.scale = scale_factor(scale)
         self.diagram = DiagramImage(weak(self._view))
-        self.diagram.widget.layout.width = "520px"
+        self.diagram.widget.layout.width = "640px"  # text of 12 px or more at the laptop scale
         self.counts = widgets.HTML()
         self.status = widgets.HTML()
         for w in (self.n, self.order, self.uids, self.ring_seed, self.backend):

@@ -32,11 +32,12 @@ from ..labels import fmt_value, node_name, node_state_text
 from ..trace import message_counts
 from ..viz.counts import PHASE_ORDER, plot_phase_counts
 from ..viz.glide import moving_messages
-from ..viz.style import PHASE_COLORS, PHASE_NAMES, VIOLATION_COLOR, phase_color
+from ..viz.style import PHASE_COLORS, PHASE_NAMES, VIOLATION_COLOR, new_axes, phase_color
 from ..viz.svg import figure_svg
 from .util import node_roles
 
 GREEN, RED = "#1A9850", VIOLATION_COLOR
+COUNTS_SIZE = (6.0, 3.4)  # inches
 
 
 def picture(width: str = "100%") -> widgets.HTML:
@@ -151,7 +152,11 @@ class CountsImage:
 
     def show(self, events: Sequence[dict], at: int, generation: int = 0) -> float:
         began = time.perf_counter()
-        self.widget.value = figure_svg(plot_phase_counts(list(events[:at + 1])))
+        # Smaller than the chart's own 8 inches, so that its text reads at 12 px or more.
+        fig, ax = new_axes(None, COUNTS_SIZE)
+        plot_phase_counts(list(events[:at + 1]), ax=ax)
+        fig.tight_layout()
+        self.widget.value = figure_svg(fig)
         return time.perf_counter() - began
 
     def clear(self) -> None:

@@ -121,14 +121,14 @@ CLIPPED = """(root) => [...root.querySelectorAll('button')]
     .map((b) => b.innerText || b.title)"""
 
 
-def record(key: str, clicks: list[list[float]]) -> None:
-    """Add this test's click figures to ``FIGURES`` (for benchmarks/bench_browser.py)."""
+def record(key: str, clicks: list[list[float]], **more) -> None:
+    """Add this test's click figures (and ``more``) to ``FIGURES`` (for bench_browser.py)."""
     total = [c[0] for c in clicks]
     arrive = [c[1] for c in clicks]
     figures = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
     figures[key] = {"clicks": len(total), "median_ms": statistics.median(total),
                     "p90_ms": statistics.quantiles(total, n=10)[-1], "max_ms": max(total),
-                    "arrive_median_ms": statistics.median(arrive)}
+                    "arrive_median_ms": statistics.median(arrive), **more}
     FIGURES.parent.mkdir(parents=True, exist_ok=True)
     FIGURES.write_text(json.dumps(figures, indent=1, sort_keys=True))
 
@@ -157,12 +157,23 @@ def test_readable_unclipped_and_timed(sized_page, lab, size, backend):  # noqa: 
         page.locator("#jp-main-statusbar").element_handle(),
         CLICKS, TIMEOUT_MS])
     assert len(clicks) == CLICKS
-    record(f"{width}x{height} {backend}", clicks)
     expect(status(dash)).to_contain_text(f"step {CLICKS} of {CLICKS}")
     # Sharp at any size: vector, as wide as its column.
     assert svg.evaluate("(s) => s.tagName.toLowerCase()") == "svg"
-    least, which = svg.evaluate(SMALLEST_TEXT)
-    assert least >= MIN_TEXT_PX, f"text {which!r} is {least:.1f} px on screen at {width}x{height}"
+    smallest = {"Paxos": svg.evaluate(SMALLEST_TEXT)}
+    for tab in ("space-time", "ring", "counts"):  # the other diagrams too
+        dash.locator(".widget-tab .lm-TabBar-tab", has_text=tab).click()
+        other = diagram(dash)
+        expect(other).to_be_visible()
+        smallest[tab] = other.evaluate(SMALLEST_TEXT)
+        other.evaluate("(s) => s.scrollIntoView({block: 'start'})")
+        page.screenshot(path=ARTIFACTS / f"dashboard_{size}_{backend}_{tab}.png")
+    dash.locator(".widget-tab .lm-TabBar-tab", has_text="Paxos").click()
+    expect(svg).to_be_visible()
+    record(f"{width}x{height} {backend}", clicks,
+           smallest_text_px={tab: round(px, 1) for tab, (px, _) in smallest.items()})
+    for tab, (least, which) in smallest.items():
+        assert least >= MIN_TEXT_PX, f"{tab}: text {which!r} is {least:.1f} px at {width}x{height}"
     # The tables: under the diagram on a laptop, beside it on a wide screen.
     tables = dash.locator("table.paxos-nodes")
     pic, table = svg.bounding_box(), tables.bounding_box()
