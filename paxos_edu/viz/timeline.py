@@ -213,8 +213,12 @@ class TimelineView:
             figsize = (13.0, max(3.5, 0.42 * len(roles_of(trace)) + 1.6))
         self.fig, self.ax = new_axes(ax, figsize)
         if own:
-            # Room on the right for the legend, on the left for the node names.
-            self.fig.subplots_adjust(left=0.1, right=0.86, top=0.9,
+            # Room on the right for the legend, on the left for the node names: on the
+            # lessons' 13 inches a tenth and a seventh; larger text needs more inches.
+            left, right = 0.1, 0.86
+            if self.k != 1.0:
+                left, right = 1.3 * self.k / figsize[0], 1 - 1.82 * self.k / figsize[0]
+            self.fig.subplots_adjust(left=left, right=right, top=0.9,
                                      bottom=max(0.1, 0.55 / figsize[1]))
         self._start()
 

@@ -437,7 +437,7 @@ class Dashboard:
     def _timeline_view(self, events):
         rows = len(roles_of(events))
         return TimelineView(events, room=TIMELINE_ROOM, scale=self.scale,
-                            figsize=(TIMELINE_WIDTH, max(3.5, (0.42 * rows + 1.6) * self.scale)))
+                            figsize=(TIMELINE_WIDTH, max(3.5, 0.42 * rows + 1.6 * self.scale)))
 
     # -- internals -----------------------------------------------------------------------------
     def _session(self) -> Session:

@@ -1,8 +1,9 @@
 """How the dashboard looks and how fast it repaints, in JupyterLab in headless Chromium.
 
 At a 1366×768 laptop and a 1920×1080 screen, 11 consensus nodes (3/5/3) and 3 clients,
-on both backends: the diagram is SVG (sharp at any width and pixel ratio), its
-smallest text is at least 12 px on screen, no button is cut short and no node's name
+on both backends: the diagram is SVG (sharp at any width and pixel ratio), on every
+tab its smallest text is at least 12 px on screen and no text runs past the picture's
+edge, no button is cut short and no node's name
 in the fault panel wraps, and the tables go under the diagram on the laptop and beside
 it on the wide screen. With JupyterLab's dark theme the diagram is dark too.
 
@@ -116,6 +117,15 @@ SMALLEST_TEXT = """(svg) => {
     return [least, which];
 }"""
 
+CUT_TEXT = """(svg) => {
+    const box = svg.getBoundingClientRect();
+    return [...svg.querySelectorAll('text')].filter((t) => {
+        const r = t.getBoundingClientRect();
+        return r.width > 0 && t.textContent.trim() && (r.left < box.left - 1 ||
+            r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1);
+    }).map((t) => t.textContent);
+}"""
+
 CLIPPED = """(root) => [...root.querySelectorAll('button')]
     .filter((b) => b.offsetParent !== null && b.scrollWidth > b.clientWidth + 1)
     .map((b) => b.innerText || b.title)"""
@@ -161,17 +171,20 @@ def test_readable_unclipped_and_timed(sized_page, lab, size, backend):  # noqa: 
     # Sharp at any size: vector, as wide as its column.
     assert svg.evaluate("(s) => s.tagName.toLowerCase()") == "svg"
     smallest = {"Paxos": svg.evaluate(SMALLEST_TEXT)}
+    cut = {"Paxos": svg.evaluate(CUT_TEXT)}
     for tab in ("space-time", "ring", "counts"):  # the other diagrams too
         dash.locator(".widget-tab .lm-TabBar-tab", has_text=tab).click()
         other = diagram(dash)
         expect(other).to_be_visible()
         smallest[tab] = other.evaluate(SMALLEST_TEXT)
+        cut[tab] = other.evaluate(CUT_TEXT)
         other.evaluate("(s) => s.scrollIntoView({block: 'start'})")
         page.screenshot(path=ARTIFACTS / f"dashboard_{size}_{backend}_{tab}.png")
     dash.locator(".widget-tab .lm-TabBar-tab", has_text="Paxos").click()
     expect(svg).to_be_visible()
     record(f"{width}x{height} {backend}", clicks,
            smallest_text_px={tab: round(px, 1) for tab, (px, _) in smallest.items()})
+    assert not any(cut.values()), f"text beyond the picture's edge: {cut}"
     for tab, (least, which) in smallest.items():
         assert least >= MIN_TEXT_PX, f"{tab}: text {which!r} is {least:.1f} px at {width}x{height}"
     # The tables: under the diagram on a laptop, beside it on a wide screen.
