@@ -33,6 +33,7 @@ from ..viz.state import node_uids, roles_of
 from ..viz.style import scale_factor
 from .controls import TimeControls
 from .faults import FaultPanel
+from .layout import RING_WIDTH, SIDE, WIDE, fit_controls
 from .pending import PendingPanel
 from .render import (
     CountsImage,
@@ -53,38 +54,6 @@ TIMELINE_ROOM = 0.5
 """Spare room on the space-time diagram's time axis, as a fraction of the run so far."""
 TIMELINE_WIDTH = 9.5
 """Inches: narrower than a lesson's 13, so its text is as large as the other diagrams'."""
-WIDE = "860px"
-"""The diagram's column: with the tables' 440 px beside it, what a wide screen has room for.
-
-Below that (a 1366-pixel laptop, a narrow window) the tables go under the diagram, which
-then takes the whole width (the panel wraps, CSS flex-wrap)."""
-SIDE = "440px"
-RING_WIDTH = "720px"
-
-
-def fit_controls(root) -> None:
-    """Keep every control whole: buttons never shrink (rows wrap instead), names never wrap.
-
-    ipywidgets lets a button in a full row shrink until its text is cut ("dupli…").
-    Here every row of controls wraps onto the next line instead, every button keeps its
-    own width, and a toggle button is as wide as its label.
-    """
-    for w in _tree(root):
-        if isinstance(w, widgets.HBox):
-            w.layout.flex_flow = "row wrap"
-        elif isinstance(w, widgets.Button):
-            w.layout.flex = "0 0 auto"
-        elif isinstance(w, widgets.ToggleButtons):
-            w.style.button_width = "auto"
-            w.layout.width = "auto"  # as wide as its buttons, beside its description
-
-
-def _tree(widget):
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from _tree(child)
-
-
 def _action(fn):
     """Run a click's work; show what went wrong in the status line instead of raising."""
 
