@@ -14,12 +14,14 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 from matplotlib import rc_context
-from matplotlib.animation import Animation, FuncAnimation, PillowWriter
+from matplotlib.animation import Animation, FuncAnimation, HTMLWriter, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .glide import check_glide, glide_plan
 from .paxos import PaxosView
 from .ring import RingView
 from .state import frame_indices, step_start
@@ -76,31 +78,46 @@ def make_views(trace: Sequence[dict], kind: str = "paxos", dpi: float = 80,
 
 def animate(trace: Sequence[dict], kind: str = "paxos", frames: str | Sequence[int] = "steps",
             interval: int = 400, dpi: float = 80, ring: Sequence[int] | None = None,
-            repeat: bool = False) -> TraceAnimation:
+            repeat: bool = False, glide: int = 0) -> TraceAnimation:
     """A ``FuncAnimation`` of ``trace``: ``kind`` is "paxos", "ring", "both" or "timeline".
 
     ``frames`` picks the cursors (see ``state.frame_indices``): ``"steps"`` (one
     frame per delivery, drop, timer, crash or restart, after its consequences),
     ``"messages"`` (one per message event), ``"events"`` (one per event) or a list
-    of event indices. The animation's ``frame_indices`` lists them, ``views`` holds
-    the diagram views, and ``show_frame(k)`` draws one frame. As a notebook cell's
-    value it shows as a jshtml player (``to_html``).
+    of event indices. ``glide`` (paxos, ring, both): that many in-between frames
+    before each step, in which the messages the step delivers travel along their
+    arrows (``glide.py``); ``interval`` stays the time of one step, so the player
+    runs ``glide + 1`` frames in it. 0 gives one frame per cursor. The animation's
+    ``frame_indices`` lists each frame's cursor (an in-between frame has the cursor
+    of the step it leaves), ``plan`` what each frame shows (``glide.Frame``),
+    ``views`` holds the diagram views, and ``show_frame(k)`` draws one frame. As a
+    notebook cell's value it shows as a jshtml player (``to_html``).
     """
     if not trace:
         raise ValueError("the trace is empty: nothing to animate")
+    glide = check_glide(glide)
+    if glide and kind == "timeline":
+        raise ValueError("glide: the space-time diagram draws every message already; "
+                         "glide works on paxos, ring and both")
     fig, views = make_views(trace, kind, dpi=dpi, ring=ring)
     cursors = frame_indices(trace, frames)
+    plan = glide_plan(trace, cursors, glide)
 
-    def draw_frame(k: int) -> list:
-        changed = []
+    def draw_frame(i: int) -> list:
+        frame, changed = plan[i], []
+        k = frame.k if frame.t is None else frame.k - 1  # gliding: from the previous step
         for view in views:
             changed += view.update(cursors[k], since=step_start(cursors, k))
+            if frame.t is not None:
+                changed += view.glide(frame.moving, frame.t)
         return changed
 
-    anim = TraceAnimation(fig, draw_frame, frames=len(cursors), interval=interval,
+    anim = TraceAnimation(fig, draw_frame, frames=len(plan),
+                          interval=interval / (glide + 1) if glide else interval,
                           repeat=repeat, cache_frame_data=False)
     anim.kind = kind
-    anim.frame_indices = cursors
+    anim.plan = plan
+    anim.frame_indices = [cursors[f.k if f.t is None else f.k - 1] for f in plan]
     anim.views = views
     # matplotlib warns when an animation is dropped unrendered, a guard for pyplot
     # scripts that lose their only reference; here it would only add noise (on stderr,
@@ -116,7 +133,8 @@ def _as_animation(trace_or_anim, **kwargs) -> Animation:
 
 
 def to_html(anim_or_trace, fps: float | None = None, default_mode: str = "once",
-            embed_limit: float | None = None, **animate_kwargs) -> str:
+            embed_limit: float | None = None, frame_format: str = "png",
+            **animate_kwargs) -> str:
     """The animation as self-contained jshtml, with element ids that depend only on content.
 
     Given a trace, builds ``animate(trace, **animate_kwargs)`` first. Wrap the
@@ -125,11 +143,19 @@ def to_html(anim_or_trace, fps: float | None = None, default_mode: str = "once",
     about 150 frames of an 11-node Paxos run) are left out with a logged warning:
     pass fewer ``frames`` or a larger limit. The player's image starts as the first
     frame, so a page that runs no JavaScript (GitHub's notebook view) still shows it.
+    ``frame_format="svg"`` embeds each frame as SVG with its text as text: sharp at
+    any size and about half the bytes of PNG frames (what makes a gliding player fit
+    in a lesson), shown in the fonts of the reader's browser.
     """
+    if frame_format not in ("png", "svg"):
+        raise ValueError(f"frame_format={frame_format!r}: must be 'png' or 'svg'")
     anim = _as_animation(anim_or_trace, **animate_kwargs)
     limit = {} if embed_limit is None else {"animation.embed_limit": embed_limit}
     with rc_context(limit):
-        html = anim.to_jshtml(fps=fps, default_mode=default_mode)
+        if frame_format == "png":
+            html = anim.to_jshtml(fps=fps, default_mode=default_mode)
+        else:
+            html = _svg_jshtml(anim, fps, default_mode)
     html = _with_first_frame(html)
     # matplotlib names every element after a uuid4; name them after a hash of the rest.
     # Two identical animations in one page would share ids; their players then drive one
@@ -140,7 +166,20 @@ def to_html(anim_or_trace, fps: float | None = None, default_mode: str = "once",
     return html
 
 
-_FIRST_FRAME = re.compile(r'frames\[0\] = "(data:image/[a-z]+;base64,[^"]*)"')
+_FIRST_FRAME = re.compile(r'frames\[0\] = "(data:image/[a-z+]+;base64,[^"]*)"')
+
+
+def _svg_jshtml(anim: Animation, fps: float | None, default_mode: str) -> str:
+    """``to_jshtml`` with SVG frames, undated and with content-derived ids (reproducible)."""
+    if fps is None:
+        fps = 1000 / anim._interval
+    with TemporaryDirectory() as tmp, rc_context({"animation.frame_format": "svg",
+                                                  "svg.fonttype": "none",
+                                                  "svg.hashsalt": "paxos_edu"}):
+        path = Path(tmp, "player.html")
+        writer = HTMLWriter(fps=fps, embed_frames=True, default_mode=default_mode)
+        anim.save(str(path), writer=writer, savefig_kwargs={"metadata": {"Date": None}})
+        return path.read_text()
 _IMG = re.compile(r'<img id="(_anim_img[0-9a-f]{32})">')
 
 

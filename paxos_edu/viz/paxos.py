@@ -13,7 +13,6 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
-from itertools import pairwise
 
 import networkx as nx
 from matplotlib.axes import Axes
@@ -21,9 +20,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
+from .columns import RAD, bezier, layered_positions
+from .glide import Comets
 from .labels import describe_cursor, message_label, node_name, node_state_text
 from .layer import StaticLayer
-from .state import ROLE_ORDER, Replay, roles_of
+from .state import Replay, roles_of
 from .style import (
     CRASHED,
     DECIDED_COLOR,
@@ -32,79 +33,22 @@ from .style import (
     TEXT_COLOR,
     VIOLATION_COLOR,
     fmt_value,
+    keep,
     line_style,
     new_axes,
     phase_color,
     phase_handles,
+    scale_factor,
     title_text,
 )
 
-XSTEP, YSTEP = 3.3, 1.45     # data units between columns / between nodes in a column
-SUBSTEP = 1.7                # between the sub-columns of one crowded role
-MAX_ROWS = 8                 # nodes in a column before the role folds into sub-columns
 NODE_SIZE = 750.0            # points², a disc about 27 pt across
-RAD = 0.12                   # arc3 bend: A→B and B→A curve to opposite sides
 LABEL_FONT = 7.5
 SCALE = 0.78                 # inches per data unit when the view makes its own figure
 MAX_LABELS = 40              # more arrows than this: one label per burst (see _label_texts)
 MAX_SIZE = (16.0, 13.0)      # the largest figure (inches) a view makes for itself
 COLUMN_TITLES = {"client": "clients", "proposer": "proposers", "acceptor": "acceptors",
                  "learner": "learners", "consensus": "consensus nodes"}
-
-
-def layered_positions(roles: dict[int, str]) -> tuple[dict[int, tuple[float, float]],
-                                                      list[tuple[str, float]]]:
-    """Node positions in columns by role (networkx multipartite layout), lowest uid on top.
-
-    A role with more than ``MAX_ROWS`` nodes is folded into several narrower
-    sub-columns, every other one shifted half a row down so arrows can pass
-    between the nodes. Returns the positions and each role column's (role, centre x),
-    left to right.
-    """
-    columns = [r for r in (*ROLE_ORDER, "consensus") if r in roles.values()]
-    if "consensus" in columns and len(columns) > 1:
-        # Nodes whose role is not known yet stand in the middle, between clients and the rest.
-        columns.remove("consensus")
-        columns.insert(min(1, len(columns)), "consensus")
-    graph = nx.Graph()
-    layer_x: list[float] = []
-    centres: list[tuple[str, float]] = []
-    x = 0.0
-    for role in columns:
-        members = sorted(u for u, r in roles.items() if r == role)
-        folds = -(-len(members) // MAX_ROWS)
-        rows = -(-len(members) // folds)
-        first = x
-        for k, uid in enumerate(members):
-            if k % rows == 0:
-                if k:
-                    x += SUBSTEP
-                layer_x.append(x)
-            graph.add_node(uid, layer=len(layer_x) - 1, fold=k // rows)
-        centres.append((role, (first + x) / 2))
-        x += XSTEP
-    raw = nx.multipartite_layout(graph, subset_key="layer", align="vertical")
-    # Before scaling, the layout puts layers one unit apart and nodes in a layer one
-    # unit apart: recover that unit, then place layers at our own x and flip y so the
-    # first uid is on top.
-    xs = sorted({round(float(p[0]), 9) for p in raw.values()})
-    ys = sorted({round(float(p[1]), 9) for p in raw.values()})
-    gaps = [b - a for a, b in pairwise(xs)] or [b - a for a, b in pairwise(ys)] or [1.0]
-    unit = min(gaps)
-    pos = {}
-    for u, p in raw.items():
-        data = graph.nodes[u]
-        stagger = YSTEP / 2 if data["fold"] % 2 else 0.0
-        pos[u] = (layer_x[data["layer"]], -float(p[1]) / unit * YSTEP - stagger)
-    return pos, centres
-
-
-def _bezier(p1, p2, t: float, rad: float = RAD) -> tuple[float, float]:
-    # The point at t on matplotlib's arc3 curve (control point: midpoint + rad * normal).
-    (x1, y1), (x2, y2) = p1, p2
-    cx, cy = (x1 + x2) / 2 + rad * (y2 - y1), (y1 + y2) / 2 - rad * (x2 - x1)
-    a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t ** 2
-    return a * x1 + b * cx + c * x2, a * y1 + b * cy + c * y2
 
 
 class PaxosView:
@@ -118,8 +62,11 @@ class PaxosView:
 
     def __init__(self, trace: Sequence[dict], ax: Axes | None = None,
                  figsize: tuple[float, float] | None = None,
-                 layout: dict[int, str] | None = None):
+                 layout: dict[int, str] | None = None, scale: float | str = 1.0,
+                 themed: bool = False):
         self.trace = trace
+        self.scale = scale = scale_factor(scale)
+        self.themed = themed
         self.replay = Replay(trace)
         self.roles = roles_of(trace)
         # ``layout``: the roles the nodes will have (a Config says so before the election),
@@ -149,19 +96,20 @@ class PaxosView:
         ax.set_ylim(*ylim)
         # Font and disc sizes follow the drawing's scale, so a crowded or small axes shrinks
         # them all alike instead of letting words run into each other.
-        self.fs = fs = max(0.3, min(1.0, 1 / (self._data_per_point() * SCALE * 72)))
+        # ``scale`` then enlarges them all for a bigger screen (style.SCALES).
+        self.fs = fs = max(0.3, min(1.0, 1 / (self._data_per_point() * SCALE * 72))) * scale
         self.node_size = NODE_SIZE * fs * fs
         graph = nx.DiGraph()
         graph.add_nodes_from(self.uids)
         self.nodes = nx.draw_networkx_nodes(
             graph, self.pos, nodelist=self.uids, ax=ax, node_size=self.node_size,
-            node_color=[ROLE_FILLS.get(self.roles[u], "#FFFFFF") for u in self.uids],
+            node_color=[self._fill(u) for u in self.uids],
             edgecolors="#333333", linewidths=1.2)
         self.nodes.set_gid("paxos-nodes")
         self.nodes.set_zorder(2)
         self.labels = nx.draw_networkx_labels(
             graph, self.pos, labels={u: self._name(u) for u in self.uids}, ax=ax,
-            font_size=9 * fs, font_weight="bold", font_color=TEXT_COLOR)
+            font_size=9 * fs, font_weight="bold", font_color=keep(TEXT_COLOR, themed))
         for text in self.labels.values():
             text.set_zorder(3)
         self.state_texts = {
@@ -175,16 +123,18 @@ class PaxosView:
                    for role, x in self.columns]
         self.arrows: list[FancyArrowPatch] = []
         self.arrow_labels: list = []
+        self._drawn: dict = {}   # message id -> its (arrow, label) in this frame
+        self.comets = Comets(ax, size=self.node_size * 0.3, fontsize=LABEL_FONT * fs)
         self.crosses = Line2D([], [], ls="", marker="X", ms=13 * fs, color=DROP_COLOR, mec="white",
                               mew=1.0, zorder=6, gid="drop-crosses")
         ax.add_line(self.crosses)
         self.banner = ax.text(0.5, 0.995, "", transform=ax.transAxes, ha="center", va="top",
-                              fontsize=10, zorder=7, gid="banner",
+                              fontsize=10 * scale, zorder=7, gid="banner",
                               bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="#999999"))
-        self.title = title_text(ax, fontsize=11)
+        self.title = title_text(ax, fontsize=11 * scale)
         self.legend = ax.legend(handles=phase_handles(), loc="lower center", ncol=5,
-                                fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0),
-                                title="messages by phase", title_fontsize=8)
+                                fontsize=8 * scale, frameon=False, bbox_to_anchor=(0.5, 0.0),
+                                title="messages by phase", title_fontsize=8 * scale)
         # What never changes is drawn once and pasted on later frames (see layer.py).
         self.layers = [StaticLayer(ax, [*headers, self.legend], zorder=0.5),
                        StaticLayer(ax, self.labels.values(), zorder=3.5)]
@@ -276,14 +226,14 @@ class PaxosView:
             elif in_deg[ev["dst"]] > out_deg[ev["src"]]:
                 t0 = 0.36
             if text is None:
-                spots.append(_bezier(p1, p2, t0))
+                spots.append(bezier(p1, p2, t0))
                 continue
             half_w = (len(text) * 0.56 + 0.8) * font * unit / 2
             half_h = 1.7 * font * unit / 2
             best, best_overlap = None, None
             for dt in (0, 0.1, -0.1, 0.2, -0.2, 0.28, -0.28, 0.34, -0.34):
                 t = min(max(t0 + dt, 0.16), 0.84)
-                x, y = _bezier(p1, p2, t)
+                x, y = bezier(p1, p2, t)
                 overlap = sum(
                     max(0.0, min(x + half_w, bx + bw) - max(x - half_w, bx - bw))
                     * max(0.0, min(y + half_h, by + bh) - max(y - half_h, by - bh))
@@ -319,8 +269,10 @@ class PaxosView:
         texts = self._label_texts(messages)
         spots = self._place_labels(messages, texts)
         crosses = []
+        self._drawn = {}
         for k, ((ev, dropped), text, xy) in enumerate(zip(messages, texts, spots, strict=True)):
             arrow, label = self._arrow(k)
+            self._drawn[ev.get("id")] = (arrow, label)
             color = phase_color(ev.get("phase"))
             arrow.set_positions(*self._ends(self.pos[ev["src"]], self.pos[ev["dst"]]))
             arrow.set_color(color)
@@ -344,6 +296,9 @@ class PaxosView:
             arrow.set_gid(None)
             label.set_gid(None)
         self.crosses.set_data([c[0] for c in crosses], [c[1] for c in crosses])
+
+    def _fill(self, uid: int) -> str:
+        return keep(ROLE_FILLS.get(self.roles[uid], "#FFFFFF"), self.themed)
 
     def _name(self, uid: int) -> str:
         return node_name(uid, self.roles[uid])
@@ -369,7 +324,7 @@ class PaxosView:
         fills, edges = [], []
         for u in self.uids:
             alive = w.alive.get(u, True)
-            fills.append(ROLE_FILLS.get(self.roles[u], "#FFFFFF") if alive else CRASHED)
+            fills.append(self._fill(u) if alive else CRASHED)
             edges.append("#333333" if alive else "#999999")
             text = self.state_texts[u]
             words = node_state_text(w.nodes.get(u, {}), self.roles[u], alive)
@@ -386,7 +341,25 @@ class PaxosView:
         self._set_banner(w)
         self.title.set_text(f"Basic Paxos, {describe_cursor(self.trace, w.at)}")
         return [self.nodes, self.banner, self.title, self.crosses, *self.state_texts.values(),
-                *self.arrows, *self.arrow_labels]
+                *self.arrows, *self.arrow_labels, *self.comets.clear()]
+
+    def glide(self, moving: Sequence[dict], t: float) -> list:
+        """Draw ``moving`` (send events) ``t`` of the way along their arrows (see ``glide.py``).
+
+        Call after ``update`` of the frame they leave from; their arrows fade behind them.
+        """
+        points = []
+        for ev in moving:
+            if ev["src"] not in self.pos or ev["dst"] not in self.pos:
+                continue
+            p1, p2 = self._ends(self.pos[ev["src"]], self.pos[ev["dst"]])
+            x, y = bezier(p1, p2, t / 2 if ev.get("dropped") else t)
+            arrow, label = self._drawn.get(ev.get("id"), (None, None))
+            if arrow is not None:
+                arrow.set_alpha(0.3)
+                label.set_visible(False)
+            points.append((x, y, phase_color(ev.get("phase")), message_label(ev["msg"])))
+        return [*self.arrows, *self.arrow_labels, *self.comets.show(points)]
 
     def _set_banner(self, w) -> None:
         if w.violations:
@@ -394,10 +367,10 @@ class PaxosView:
             more = f" (+{len(w.violations) - 1} more)" if len(w.violations) > 1 else ""
             text = f"SAFETY VIOLATED: {first.invariant}{more}\n" + "\n".join(
                 textwrap.wrap(first.explanation, 110)[:2])
-            look = (text, "white", VIOLATION_COLOR, VIOLATION_COLOR)
+            look = (text, keep("white", self.themed), VIOLATION_COLOR, VIOLATION_COLOR)
         elif w.decided_values:
             text = "decided: " + ", ".join(fmt_value(v) for v in w.decided_values)
-            look = (text, TEXT_COLOR, "#E3F4EC", DECIDED_COLOR)
+            look = (text, keep(TEXT_COLOR, self.themed), "#E3F4EC", DECIDED_COLOR)
         else:
             look = ("no value decided yet", "#555555", "white", "#BBBBBB")
         if look == self._banner_look:

@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from .glide import Comets
 from .labels import describe_cursor
 from .layer import StaticLayer
 from .state import Replay, ring_order
@@ -30,8 +31,11 @@ from .style import (
     DROP_COLOR,
     LEADER_EDGE,
     TEXT_COLOR,
+    keep,
     new_axes,
     node_color,
+    phase_color,
+    scale_factor,
     title_text,
 )
 
@@ -59,8 +63,10 @@ class RingView:
 
     def __init__(self, trace: Sequence[dict], ax: Axes | None = None,
                  ring: Sequence[int] | None = None, figsize: tuple[float, float] = (7, 7.2),
-                 show_event: bool = True):
+                 show_event: bool = True, scale: float | str = 1.0, themed: bool = False):
         self.trace = trace
+        self.scale = big = scale_factor(scale)
+        self.themed = themed
         self.show_event = show_event
         self.replay = Replay(trace)
         own = ax is None
@@ -83,24 +89,25 @@ class RingView:
             nx.add_cycle(self.graph, self.order)
         # Node discs shrink with n so neighbours never touch (about 60% of the spacing).
         spacing_pt = 2 * math.pi * 150 / max(n, 1)
-        self.node_size = min(900.0, (0.6 * spacing_pt) ** 2)
-        font = 10 if n <= 16 else (7 if n <= 32 else 5.5)
+        self.node_size = min(900.0 * big * big, (0.6 * spacing_pt) ** 2)
+        font = (10 if n <= 16 else (7 if n <= 32 else 5.5)) * big
+        white = keep("white", themed)  # on red and black nodes, whatever the page
         self.edges = nx.draw_networkx_edges(
             self.graph, self.pos, ax=ax, arrows=True, arrowstyle="-|>", arrowsize=10,
             node_size=self.node_size, edge_color="#A0A0A0", width=1.2)
         self.nodes = nx.draw_networkx_nodes(
             self.graph, self.pos, nodelist=self.order, ax=ax, node_size=self.node_size,
-            node_color=[CR_RED] * n, edgecolors=["white"] * n, linewidths=1.0)
+            node_color=[CR_RED] * n, edgecolors=[white] * n, linewidths=1.0)
         self.nodes.set_gid("ring-nodes")
         self.nodes.set_zorder(2)
         self.labels = nx.draw_networkx_labels(
             self.graph, self.pos, labels={u: str(u) for u in self.order}, ax=ax,
-            font_color="white", font_size=font, font_weight="bold")
+            font_color=white, font_size=font, font_weight="bold")
         for text in self.labels.values():
             text.set_zorder(3)
         # One text per edge, just outside the ring, so stacked tokens never hide the nodes.
         self.token_texts: dict[tuple[int, int], object] = {}
-        tfont = 9 if n <= 16 else (7 if n <= 32 else 5.5)
+        tfont = (9 if n <= 16 else (7 if n <= 32 else 5.5)) * big
         for k, u in enumerate(self.order):
             v = self.order[(k + 1) % n]
             ang = math.pi / 2 - 2 * math.pi * (k + 0.5) / n
@@ -111,23 +118,26 @@ class RingView:
                 x, y, "", ha="center", va="center", fontsize=tfont, color=TEXT_COLOR, zorder=4,
                 bbox=dict(boxstyle="round,pad=0.2", fc=TOKEN_FILL, ec="#2B2B2B", lw=0.8),
                 visible=False, gid=f"tokens-{u}-{v}")
-        self.leader_text = ax.text(0, 0, "leader", ha="center", va="center", fontsize=9,
+        self.leader_text = ax.text(0, 0, "leader", ha="center", va="center", fontsize=9 * big,
                                    color=LEADER_EDGE, fontweight="bold", visible=False,
                                    gid="leader", zorder=4)
-        self.title = title_text(ax, fontsize=11)
+        self.title = title_text(ax, fontsize=11 * big)
+        self.comets = Comets(ax, size=self.node_size * 0.3, fontsize=tfont)
         self.caption = ax.text(0.5, 0.0, "", transform=ax.transAxes, ha="center", va="bottom",
-                               fontsize=9.5, color=TEXT_COLOR, gid="caption")
+                               fontsize=9.5 * big, color=TEXT_COLOR, gid="caption")
         legend = ax.legend(handles=[
-            Line2D([], [], ls="", marker="o", ms=9, mfc=CR_RED, mec="white",
+            Line2D([], [], ls="", marker="o", ms=9 * big, mfc=CR_RED, mec=white,
                    label="red: may still win"),
-            Line2D([], [], ls="", marker="o", ms=9, mfc=CR_BLACK, mec="white",
+            Line2D([], [], ls="", marker="o", ms=9 * big, mfc=keep(CR_BLACK, themed), mec=white,
                    label="black: relays every token"),
-            Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec=LEADER_EDGE, mew=3,
+            Line2D([], [], ls="", marker="o", ms=9 * big, mfc="white", mec=LEADER_EDGE, mew=3,
                    label="leader"),
-            Line2D([], [], ls="", marker="o", ms=9, mfc=CRASHED, mec="white", label="crashed"),
-            Line2D([], [], ls="", marker="s", ms=9, mfc=TOKEN_FILL, mec="#2B2B2B",
+            Line2D([], [], ls="", marker="o", ms=9 * big, mfc=CRASHED, mec=white,
+                   label="crashed"),
+            Line2D([], [], ls="", marker="s", ms=9 * big, mfc=TOKEN_FILL, mec="#2B2B2B",
                    label="tokens on an edge (their uids)"),
-        ], loc="lower center", fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.075), ncol=3)
+        ], loc="lower center", fontsize=8 * big, frameon=False, bbox_to_anchor=(0.5, 0.075),
+            ncol=3 if big < 1.2 else 2)
         # What never changes is drawn once and pasted on later frames (see layer.py).
         self.layers = [StaticLayer(ax, [*self.edges, legend], zorder=0.5),
                        StaticLayer(ax, self.labels.values(), zorder=3)]
@@ -135,11 +145,12 @@ class RingView:
     def update(self, at: int | None = None, since: int | None = None) -> list:
         """Show the ring just after ``trace[at]``; returns the artists that changed."""
         w = self.replay.world(at, since)
-        colors = [node_color(w.nodes.get(u, {}).get("color"), w.alive.get(u, True))
-                  for u in self.order]
+        colors = [keep(node_color(w.nodes.get(u, {}).get("color"), w.alive.get(u, True)),
+                       self.themed) for u in self.order]
         leader = w.leader
         self.nodes.set_facecolor(colors)
-        self.nodes.set_edgecolor([LEADER_EDGE if u == leader else "white" for u in self.order])
+        white = keep("white", self.themed)
+        self.nodes.set_edgecolor([LEADER_EDGE if u == leader else white for u in self.order])
         self.nodes.set_linewidths([3.5 if u == leader else 1.0 for u in self.order])
         on_edge: dict[tuple[int, int], list[str]] = defaultdict(list)
         for ev in w.in_flight.values():
@@ -171,7 +182,19 @@ class RingView:
             title += "\n" + describe_cursor(self.trace, w.at)
         self.title.set_text(title)
         return [self.nodes, self.leader_text, self.caption, self.title,
-                *self.token_texts.values()]
+                *self.token_texts.values(), *self.comets.clear()]
+
+    def glide(self, moving: Sequence[dict], t: float) -> list:
+        """Draw the tokens among ``moving`` (send events) ``t`` of the way along their edges."""
+        points = []
+        for ev in moving:
+            if ev["msg"].get("type") != "Token" or not {ev["src"], ev["dst"]} <= set(self.pos):
+                continue
+            (x1, y1), (x2, y2) = self.pos[ev["src"]], self.pos[ev["dst"]]
+            f = 0.15 + 0.7 * (t / 2 if ev.get("dropped") else t)  # from rim to rim, roughly
+            points.append((x1 + f * (x2 - x1), y1 + f * (y2 - y1), phase_color("election"),
+                           str(ev["msg"]["uid"])))
+        return self.comets.show(points)
 
 
 def draw_ring(trace: Sequence[dict], at: int | None = None, ax: Axes | None = None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -64,6 +65,50 @@ ROLE_FILLS: dict[str, str] = {
     "consensus": "#FFFFFF",
 }
 """Node fills in the Paxos diagram (pale, so phase-coloured arrows stand out)."""
+
+
+THEMED: dict[str, str] = {
+    "#ffffff": "--jp-layout-color0",      # the page: figure background, label boxes
+    "#222222": "--jp-ui-font-color1",     # ink: TEXT_COLOR
+    "#000000": "--jp-ui-font-color1",     # matplotlib's own black (axes, ticks)
+    "#2b2b2b": "--jp-ui-font-color1",     # election tokens: near-black lines
+    "#333333": "--jp-ui-font-color2",     # outlines
+    "#555555": "--jp-ui-font-color2",     # grey ink: headers, requests
+}
+"""Neutral colours an inline SVG takes from JupyterLab's theme (see ``svg.py``), as written
+by matplotlib's SVG backend (lower-case hex)."""
+
+
+def keep(color: str, themed: bool) -> str:
+    """``color``, nudged off ``THEMED`` when ``themed`` so that it stays what it is on any theme.
+
+    Ink on a pale node fill, white on a red node, a black Chang-Roberts node: these
+    must not turn light or dark with the page. Unthemed (PNG) pictures keep the exact colour.
+    """
+    if not themed:
+        return color
+    rgb = to_hex(color).lower()
+    if rgb not in THEMED:
+        return color
+    last = int(rgb[-2:], 16)
+    return rgb[:-2] + f"{last - 1 if last else 1:02x}"
+
+
+SCALES: dict[str, float] = {"compact": 1.0, "laptop": 1.3, "projector": 1.6}
+"""Text and mark sizes relative to the lessons' pictures: ``laptop`` keeps text at 12 px
+or more in a dashboard on a 1366-pixel screen, ``projector`` reads from the back of a room."""
+
+
+def scale_factor(scale: float | str) -> float:
+    """A ``SCALES`` name or a positive number, as a number; ValueError otherwise."""
+    if isinstance(scale, str):
+        if scale not in SCALES:
+            raise ValueError(f"scale={scale!r}: must be a number or one of {', '.join(SCALES)}")
+        return SCALES[scale]
+    if not isinstance(scale, (int, float)) or not 0.2 <= scale <= 5:
+        raise ValueError(f"scale={scale!r}: must be a number from 0.2 to 5 or one of "
+                         f"{', '.join(SCALES)}")
+    return float(scale)
 
 
 def phase_color(phase: str | None) -> str:

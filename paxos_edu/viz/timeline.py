@@ -30,12 +30,14 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
 from ..core.invariants import SafetyMonitor
 from .labels import node_name
+from .layer import SvgFragment, svg_renderer
 from .state import ROLE_ORDER, resolve, roles_of
 from .style import (
     DROP_COLOR,
@@ -46,6 +48,7 @@ from .style import (
     new_axes,
     phase_color,
     phase_handles,
+    scale_factor,
     title_text,
 )
 
@@ -63,6 +66,24 @@ class _Band:
         self.renderer: RendererAgg | None = None
         self.drawn = 0
         self.crop: tuple[int, int, np.ndarray] | None = None
+        self.svg: SvgFragment | None = None
+        self.svg_drawn = 0
+
+    def write_svg(self, svg: RendererSVG, renderer) -> None:
+        """Replay the members already written into ``svg``, then write the new ones onto the end."""
+        if self.svg is None:
+            self.svg, self.svg_drawn = SvgFragment(), 0
+        else:
+            self.svg.replay(svg)
+        new = self.members[self.svg_drawn:]
+        self.svg_drawn = len(self.members)
+
+        def draw() -> None:
+            for artist, own_draw in new:
+                if artist.get_visible():
+                    own_draw(renderer)
+
+        self.svg.extend(svg, draw)
 
     def render(self, width: int, height: int, dpi: float) -> None:
         """Draw the members not yet in the bitmap into it (all of them into a new one)."""
@@ -98,6 +119,7 @@ class _GrowingLayer(Artist):
         self._ax = ax
         self._bands: dict[float, _Band] = {}
         self._key = None
+        self._svg_key = None
         self.follows_x = follows_x
         self.set_zorder(zorder)
         ax.add_artist(self)
@@ -115,22 +137,33 @@ class _GrowingLayer(Artist):
         return artist
 
     def invalidate(self) -> None:
-        """Forget the bitmaps (call after changing a member)."""
+        """Forget the bitmaps and SVG (call after changing a member)."""
         self._key = None
+        self._svg_key = None
         self.stale = True
 
     def draw(self, renderer) -> None:
         if not self.get_visible():
             return
         bands = [self._bands[z] for z in sorted(self._bands)]
+        key = (renderer.width, renderer.height, renderer.dpi, tuple(self._ax.bbox.bounds),
+               tuple(self._ax.get_ylim()), tuple(self._ax.get_xlim()) if self.follows_x else ())
+        svg = svg_renderer(renderer)
+        if svg is not None:
+            if key != self._svg_key:
+                for band in bands:
+                    band.svg = None
+                self._svg_key = key
+            for band in bands:
+                band.write_svg(svg, renderer)
+            self.stale = False
+            return
         if type(renderer) is not RendererAgg:
             for band in bands:
                 for artist, draw in band.members:
                     if artist.get_visible():
                         draw(renderer)
             return
-        key = (renderer.width, renderer.height, renderer.dpi, tuple(self._ax.bbox.bounds),
-               tuple(self._ax.get_ylim()), tuple(self._ax.get_xlim()) if self.follows_x else ())
         if key != self._key:
             for band in bands:
                 band.renderer = None
@@ -165,7 +198,8 @@ class TimelineView:
     """
 
     def __init__(self, trace: Sequence[dict], ax: Axes | None = None, x: str = "index",
-                 figsize: tuple[float, float] | None = None, room: float = 0.0):
+                 figsize: tuple[float, float] | None = None, room: float = 0.0,
+                 scale: float | str = 1.0):
         if x not in ("index", "time"):
             raise ValueError(f"x={x!r}: must be 'index' or 'time'")
         if room < 0:
@@ -173,13 +207,18 @@ class TimelineView:
         self.trace = trace
         self.x_mode = x
         self.room = room
+        self.k = scale_factor(scale)  # text and marks (style.SCALES)
         own = ax is None
         if figsize is None:
             figsize = (13.0, max(3.5, 0.42 * len(roles_of(trace)) + 1.6))
         self.fig, self.ax = new_axes(ax, figsize)
         if own:
-            # Room on the right for the legend, on the left for the node names.
-            self.fig.subplots_adjust(left=0.1, right=0.86, top=0.9,
+            # Room on the right for the legend, on the left for the node names: on the
+            # lessons' 13 inches a tenth and a seventh; larger text needs more inches.
+            left, right = 0.1, 0.86
+            if self.k != 1.0:
+                left, right = 1.3 * self.k / figsize[0], 1 - 1.82 * self.k / figsize[0]
+            self.fig.subplots_adjust(left=left, right=right, top=0.9,
                                      bottom=max(0.1, 0.55 / figsize[1]))
         self._start()
 
@@ -216,14 +255,15 @@ class TimelineView:
         for y in rows.values():
             ax.axhline(y, color="#BBBBBB", lw=1, zorder=0)
         ax.set_yticks(list(rows.values()))
-        ax.set_yticklabels(self._row_labels(), fontsize=8.5)
+        ax.set_yticklabels(self._row_labels(), fontsize=8.5 * self.k)
         ax.set_ylim(min(rows.values(), default=0) - 0.7, 0.7)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
         ax.tick_params(axis="y", length=0)
-        ax.set_xlabel("event index" if self.x_mode == "index" else "time (ms)", fontsize=9)
+        ax.set_xlabel("event index" if self.x_mode == "index" else "time (ms)", fontsize=9 * self.k)
         ax.legend(handles=phase_handles(), loc="upper left", bbox_to_anchor=(1.0, 1.0),
-                  fontsize=8, frameon=False, title="messages by phase", title_fontsize=8)
+                  fontsize=8 * self.k, frameon=False, title="messages by phase",
+                  title_fontsize=8 * self.k)
         # Cached bitmaps (see the module doc): the legend never changes, the node lines and
         # names only when the roles become known; the time axis and what has happened only
         # when the axis is rescaled, and are otherwise only added to as events come.
@@ -236,7 +276,7 @@ class TimelineView:
         self.layer.add(ax.xaxis)
         self.cursor = ax.axvline(0.0, color=TEXT_COLOR, lw=1.5, zorder=6, gid="cursor")
         self.future = ax.axvspan(0.0, 0.0, color="white", alpha=0.65, lw=0, zorder=5.5)
-        self.title = title_text(ax, fontsize=11)
+        self.title = title_text(ax, fontsize=11 * self.k)
 
     def _sync(self) -> None:
         """Draw the events appended to the trace since the last call."""
@@ -253,7 +293,7 @@ class TimelineView:
                 self._start()
                 return
             self.roles = roles
-            self.ax.set_yticklabels(self._row_labels(), fontsize=8.5)
+            self.ax.set_yticklabels(self._row_labels(), fontsize=8.5 * self.k)
             self.frame.invalidate()
         self.xs += [float(i) if self.x_mode == "index" else float(trace[i]["t"])
                     for i in range(done, len(trace))]
@@ -310,7 +350,7 @@ class TimelineView:
                 layer.add(self._line([xs[i]], [y], marker="*", ms=13, color=phase_color("3"),
                                      mec="#333333", mew=0.6, ls="", zorder=5, gid=f"decide-{i}"))
                 layer.add(ax.annotate(fmt_value(ev["msg"].get("v")), (xs[i], y), xytext=(0, 7),
-                                      textcoords="offset points", ha="center", fontsize=7.5,
+                                      textcoords="offset points", ha="center", fontsize=7.5 * self.k,
                                       color=TEXT_COLOR, zorder=5))
         elif kind == "crash" and ev["src"] in rows:
             y = rows[ev["src"]]
@@ -335,7 +375,7 @@ class TimelineView:
                                  zorder=5))
             if amnesia:
                 layer.add(ax.annotate("amnesia", (xs[i], y), xytext=(0, -10),
-                                      textcoords="offset points", ha="center", fontsize=7,
+                                      textcoords="offset points", ha="center", fontsize=7 * self.k,
                                       color=DROP_COLOR))
         elif kind == "timer" and ev.get("dst") in rows:
             layer.add(self._line([xs[i]], [rows[ev["dst"]]], marker="|", ms=7, color="#777777",
@@ -349,7 +389,7 @@ class TimelineView:
                                      gid="violation"))
                 layer.add(ax.annotate(v.invariant, (x, 1.0), xycoords=("data", "axes fraction"),
                                       xytext=(3, -2), textcoords="offset points", ha="left",
-                                      va="top", fontsize=8, color=VIOLATION_COLOR, zorder=5))
+                                      va="top", fontsize=8 * self.k, color=VIOLATION_COLOR, zorder=5))
 
     def update(self, at: int | None = None, since: int | None = None) -> list:
         """Draw any events appended since, move the cursor to just after ``trace[at]``, fade the rest."""

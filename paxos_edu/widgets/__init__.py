@@ -8,8 +8,8 @@
 
 Widgets hold no protocol logic: every button is one call on a ``Simulation`` or a
 ``Cluster`` (through ``Session``, the controller that also keeps the history for
-time travel). Diagrams are PNG images of the ``viz`` views, updated in place
-(see ``render.py`` for why an Image and not an Output).
+time travel). Diagrams are the ``viz`` views as inline SVG, updated in place
+(see ``render.py`` for why SVG in an HTML widget, and not a PNG or an Output).
 """
 
 from .dashboard import Dashboard

@@ -30,15 +30,17 @@ from ..cluster import Cluster
 from ..sim import Simulation
 from ..trace import jsonl, to_jsonl
 from ..viz import PaxosView, RingView, TimelineView, save_gif, to_html
-from ..viz.state import node_uids
+from ..viz.state import node_uids, roles_of
+from ..viz.style import scale_factor
 from .controls import TimeControls
 from .faults import FaultPanel
 from .keys import PresenterKeys
+from .layout import RING_WIDTH, SIDE, WIDE, fit_controls
 from .pending import PendingPanel
 from .render import (
-    DPI,
     CountsImage,
     DiagramImage,
+    PlayGlide,
     counts_html,
     node_table_html,
     safety_html,
@@ -53,10 +55,8 @@ from .util import close_tree, node_roles, weak
 TABS = ("Paxos", "space-time", "ring", "counts")
 TIMELINE_ROOM = 0.5
 """Spare room on the space-time diagram's time axis, as a fraction of the run so far."""
-
-
-
-
+TIMELINE_WIDTH = 9.5
+"""Inches: narrower than a lesson's 13, so its text is as large as the other diagrams'."""
 def _action(fn):
     """Run a click's work; show what went wrong in the status line instead of raising."""
 
@@ -101,18 +101,24 @@ class Dashboard:
     (``keys.py``) listen: ``"dashboard"`` (while it has the focus), ``"page"`` (anywhere:
     the classroom view) or None (no keys). ``raise_errors``: let a click's
     exception propagate (for debugging) instead of showing it in the status line.
+    ``scale``: the diagrams' text and node sizes, ``"laptop"`` (text of 12 px or more on a
+    1366-pixel screen), ``"projector"`` (larger), ``"compact"`` (the lessons' sizes) or a
+    number (see ``viz.style.SCALES``).
     """
 
     def __init__(self, run: Simulation | Cluster | None = None, config=None, *,
                  preset: str | None = None, seed: int = 0, backend: str = SIMULATED,
-                 cluster_options: dict | None = None, dpi: float = DPI,
+                 cluster_options: dict | None = None, scale: float | str = "laptop",
                  keys: str | None = "dashboard", raise_errors: bool = False):
         self.session: Session | None = None
         self.error: str | None = None
         self.errors: list[Exception] = []
         self.raise_errors = raise_errors
         self.cluster_options = cluster_options
+        self.scale = scale_factor(scale)
         self.redraw_seconds = 0.0
+        self.glide = PlayGlide()
+        self._tick_from: int | None = None   # the cursor a Play tick leaves from
         self._owned = _Owned()
         self._attached: Simulation | Cluster | None = None
         self.setup = SetupPanel(config, seed, backend, on_start=weak(self.start),
@@ -131,17 +137,18 @@ class Dashboard:
         self.diagrams = [
             # Placed by the roles the configuration will give (known before the election),
             # so the roles becoming known renames nodes in place instead of a rebuild.
-            DiagramImage(lambda ev: PaxosView(ev, layout=self._layout()),
+            DiagramImage(lambda ev: PaxosView(ev, layout=self._layout(), scale=self.scale,
+                                              themed=True),
                          lambda ev: (tuple(sorted(self._layout().items())),
-                                     tuple(node_uids(ev))), dpi=dpi),
+                                     tuple(node_uids(ev)))),
             # The timeline follows the growing list of events itself (new arrows only, roles
             # relabelled in place); a new node needs a taller figure. Its spare room saves
             # rescaling the time axis on every Step.
-            DiagramImage(lambda ev: TimelineView(ev, room=TIMELINE_ROOM),
-                         lambda ev: tuple(node_uids(ev)), dpi=dpi),
-            DiagramImage(self._ring_view, lambda ev: None, dpi=dpi),
-            CountsImage(dpi=dpi),
+            DiagramImage(self._timeline_view, lambda ev: tuple(node_uids(ev))),
+            DiagramImage(self._ring_view, lambda ev: None),
+            CountsImage(),
         ]
+        self.diagrams[2].widget.layout.max_width = RING_WIDTH  # a circle needs no more
         self.tabs = widgets.Tab(children=[d.widget for d in self.diagrams], titles=TABS)
         self.tabs.observe(weak(self._tab_changed), "selected_index")
         self.share = ShareButtons(weak(self.shared))
@@ -149,7 +156,7 @@ class Dashboard:
             widgets.HTML("<b>nodes</b>"), self.table,
             widgets.HTML("<b>messages sent per phase</b>"), self.counts,
             self.pending.box,
-        ], layout=widgets.Layout(width="40%", padding="0 0 0 8px"))
+        ], layout=widgets.Layout(flex=f"1 1 {SIDE}", min_width="0", padding="0 0 0 8px"))
         more = widgets.Accordion(children=[
             self.faults.box,
             self.share,
@@ -160,10 +167,13 @@ class Dashboard:
             widgets.HTML("<h3 style='margin:4px 0'>Basic Paxos classroom dashboard</h3>"),
             *([self.keys] if self.keys is not None else []),
             self.setup.box, self.controls.box, self.status, self.safety,
-            widgets.HBox([widgets.VBox([self.tabs], layout=widgets.Layout(width="60%")), right]),
+            widgets.Box([widgets.VBox([self.tabs], layout=widgets.Layout(flex=f"3 1 {WIDE}",
+                                                                          min_width="0")),
+                         right], layout=widgets.Layout(flex_flow="row wrap", width="100%")),
             more,
         ])
         self.root.add_class("paxos-dashboard")  # where the presenter keys listen
+        fit_controls(self.root)
         self._owned.root = self.root
         weakref.finalize(self, self._owned.close)
         if preset is not None:
@@ -190,6 +200,7 @@ class Dashboard:
     def close(self) -> None:
         """Stop playing, close the run (a Cluster's processes) and the widgets."""
         self.controls.stop()
+        self.glide.cancel()
         self._owned.close()
 
     # -- configuring ---------------------------------------------------------------------------
@@ -270,7 +281,9 @@ class Dashboard:
 
         On real processes, Play lets them run by themselves (see ``Session.tick``).
         """
-        return self._session().tick(self.faults.loss.value)
+        s = self._session()
+        self._tick_from = s.at
+        return s.tick(self.faults.loss.value)
 
     @_action
     def pause(self) -> None:
@@ -382,7 +395,17 @@ class Dashboard:
 
     # -- showing -------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Show the session at its cursor in every panel; redraw the visible diagram."""
+        """Show the session at its cursor in every panel; redraw the visible diagram.
+
+        The picture goes first: it is what a click is watched for, and each panel's
+        update is one more message the page handles before it would paint.
+        """
+        try:
+            self._draw()
+        finally:
+            self._panels()
+
+    def _panels(self) -> None:
         s = self.session
         started = s is not None and bool(s.marks)
         why_not = s.why_read_only() if s is not None else "press Start first"
@@ -400,7 +423,6 @@ class Dashboard:
         self.faults.show(s.alive() if started else {}, why_not,
                          bool(s.partition()) if started else False)
         self.controls.show(s)
-        self._draw()
 
     def _layout(self) -> dict[int, str]:
         return node_roles(self.session.config) if self.session is not None else {}
@@ -410,13 +432,25 @@ class Dashboard:
         if s is None or not s.marks:
             return
         panel = self.diagrams[self.tabs.selected_index or 0]
+        since, self._tick_from = self._tick_from, None
+        self.glide.cancel()
+        if (since is not None and since != s.at and isinstance(panel, DiagramImage)
+                and self.glide.play(panel, s.events, since, s.at,
+                                    self.controls.play.interval / 1000, s.generation)):
+            return  # the tick's picture comes at the end of the glide (render.PlayGlide)
         self.redraw_seconds = panel.show(s.events, s.at, s.generation)
 
     def _tab_changed(self, change) -> None:
         self._draw()
 
     def _ring_view(self, events):
-        return RingView(events, ring=self.session.config.ring_order)
+        return RingView(events, ring=self.session.config.ring_order, scale=self.scale,
+                        themed=True)
+
+    def _timeline_view(self, events):
+        rows = len(roles_of(events))
+        return TimelineView(events, room=TIMELINE_ROOM, scale=self.scale,
+                            figsize=(TIMELINE_WIDTH, max(3.5, 0.42 * rows + 1.6 * self.scale)))
 
     # -- internals -----------------------------------------------------------------------------
     def _session(self) -> Session:
@@ -435,3 +469,6 @@ class Dashboard:
         if not s.marks:  # an attached run that is not started yet
             self.setup.start.disabled = False
         self.faults.build(node_roles(s.config))
+        for row in self.faults.rows.values():  # "A10 acceptor down" on one line
+            row.label.layout.width, row.label.layout.min_width = "auto", "170px"
+        fit_controls(self.faults.box)

@@ -23,7 +23,8 @@ from ..core.config import Config
 from ..sim import Simulation
 from ..viz import RingView
 from ..viz.ring import best_case, worst_case
-from .render import DPI, DiagramImage
+from ..viz.style import scale_factor
+from .render import DiagramImage
 from .session import BACKENDS, SIMULATED
 from .util import button, close_tree, weak
 
@@ -61,7 +62,7 @@ class ElectionWidget:
     """
 
     def __init__(self, n: int = 5, order: str = "ascending", uids=None, *, ring_seed: int = 0,
-                 seed: int = 0, backend: str = SIMULATED, dpi: float = DPI,
+                 seed: int = 0, backend: str = SIMULATED, scale: float | str = "laptop",
                  raise_errors: bool = False):
         if uids is not None:
             order, n = "typed", len(uids)
@@ -88,8 +89,9 @@ class ElectionWidget:
         self.step_button = button("Step a token", weak(self.step), style="primary",
                                   icon="step-forward")
         self.run_button = button("Run", weak(self.run_all), icon="fast-forward")
-        self.diagram = DiagramImage(weak(self._view), dpi=dpi)
-        self.diagram.widget.layout.width = "520px"
+        self.scale = scale_factor(scale)
+        self.diagram = DiagramImage(weak(self._view))
+        self.diagram.widget.layout.width = "640px"  # text of 12 px or more at the laptop scale
         self.counts = widgets.HTML()
         self.status = widgets.HTML()
         for w in (self.n, self.order, self.uids, self.ring_seed, self.backend):
@@ -213,7 +215,7 @@ class ElectionWidget:
         self.new_ring()
 
     def _view(self, events):
-        return RingView(events, ring=self.config.ring_order)
+        return RingView(events, ring=self.config.ring_order, scale=self.scale, themed=True)
 
     def refresh(self) -> None:
         self.uids.disabled = False

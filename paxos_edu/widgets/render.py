@@ -1,78 +1,52 @@
-"""What the dashboard shows, as PNG bytes and HTML strings: diagrams, node table, safety light.
+"""What the dashboard shows, as HTML strings: diagrams (inline SVG), node table, safety light.
 
-The diagrams go into ``ipywidgets.Image`` widgets as PNG bytes, not into
-``Output`` widgets. An Image is one model whose ``value`` is replaced in place:
-no flicker, no growing output area, nothing that depends on the kernel's
-matplotlib backend or on ``IPython.display`` (so the same code works in
-JupyterLab, Voilà and a headless test, which can read the bytes back), and a
-figure is never registered with pyplot. An Output widget would redisplay a
-whole figure through the inline backend on every step and keep what it
-captured. Each diagram is a ``viz`` view (``PaxosView``, ``TimelineView``,
-``RingView``) built once per run and updated in place (``view.update(at)``
-only changes artists; the timeline view also adds the arrows of the events
-appended since), then saved as PNG at ``DPI``. A view is rebuilt only when its
-layout must change (the Paxos diagram when the roles become known, the
-timeline when a node appears, a new run). ``benchmarks/bench_viz.py dashboard``
-measures a Step click with 11 nodes: about 25 ms on the Paxos tab, 18 ms on the
-space-time and ring tabs (median; the target is 100 ms).
+The diagrams are inline SVG in ``ipywidgets.HTML`` widgets (``viz.svg.figure_svg``).
+One widget's ``value`` is replaced in place: no flicker, no growing output area,
+nothing that depends on the kernel's matplotlib backend or on ``IPython.display``
+(the same code works in JupyterLab, Voilà and a headless test, which can read
+the string back), and a figure is never registered with pyplot. Why SVG and not
+PNG: text stays text, sharp at any width and on any pixel ratio; the picture
+fills the width it is given (``width="100%"``), so a narrow screen shows it as
+wide as it can; its neutral colours are JupyterLab's theme variables, so it
+follows a dark theme; and it is smaller and as fast to make as a PNG (no pixels
+to encode; the browser lays out text it already has the fonts for). Each diagram
+is a ``viz`` view (``PaxosView``, ``TimelineView``, ``RingView``) built once per
+run and updated in place (``view.update(at)`` only changes artists), then written
+as SVG. A view is rebuilt only when its layout must change (the Paxos diagram when
+the roles become known, the timeline when a node appears, a new run).
+``benchmarks/bench_viz.py dashboard`` measures a Step click in the kernel and
+``benchmarks/bench_browser.py`` the same click in headless Chromium, to the
+repainted page (the target is 100 ms at the median).
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
-import io
 import time
 from collections.abc import Callable, Hashable, Sequence
 
 import ipywidgets as widgets
-import numpy as np
-import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from ..labels import fmt_value, node_name, node_state_text
 from ..trace import message_counts
 from ..viz.counts import PHASE_ORDER, plot_phase_counts
-from ..viz.style import PHASE_COLORS, PHASE_NAMES, VIOLATION_COLOR, phase_color
+from ..viz.glide import moving_messages
+from ..viz.style import PHASE_COLORS, PHASE_NAMES, VIOLATION_COLOR, new_axes, phase_color
+from ..viz.svg import figure_svg
+from .util import node_roles
 
-DPI = 72
-PNG_LEVEL = 3  # zlib level: 6 (the default) costs half as much time again for a 1% smaller file
 GREEN, RED = "#1A9850", VIOLATION_COLOR
+COUNTS_SIZE = (6.0, 3.4)  # inches
 
 
-def png(fig: Figure, dpi: float = DPI) -> bytes:
-    """The figure as PNG bytes at ``dpi`` (Agg, no tight bounding box: the views lay themselves out).
-
-    An opaque figure is stored as RGB, with a fast deflate level: encoding, not
-    drawing, is most of a frame's cost here, and this halves it for files about
-    the same size as ``savefig``'s.
-    """
-    if not isinstance(fig.canvas, FigureCanvasAgg):  # e.g. a pyplot figure: let savefig switch
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": PNG_LEVEL})
-        return buf.getvalue()
-    old = fig.dpi
-    fig.dpi = dpi
-    try:
-        fig.canvas.draw()
-        rgba = np.asarray(fig.canvas.buffer_rgba())
-        picture = PIL.Image.fromarray(rgba)  # the canvas's own buffer, read before any redraw
-    finally:
-        fig.dpi = old
-    if rgba[:, :, 3].min() == 255:
-        picture = picture.convert("RGB")  # the alpha channel says nothing: a quarter less to pack
-    buf = io.BytesIO()
-    picture.save(buf, format="png", compress_level=PNG_LEVEL)
-    return buf.getvalue()
-
-
-def image(width: str = "100%") -> widgets.Image:
-    return widgets.Image(format="png", layout=widgets.Layout(width=width, height="auto",
-                                                             object_fit="contain"))
+def picture(width: str = "100%") -> widgets.HTML:
+    """The widget a diagram is shown in: an HTML box its SVG fills, as wide as ``width``."""
+    return widgets.HTML(layout=widgets.Layout(width=width), _dom_classes=("paxos-diagram",))
 
 
 class DiagramImage:
-    """One diagram view shown in an ``Image``; rebuilt only when ``key(events)`` changes.
+    """One diagram view shown as inline SVG; rebuilt only when ``key(events)`` changes.
 
     ``build(events)`` makes the view (anything with ``fig`` and ``update(at)``).
     ``show`` returns the seconds the redraw took (``last_seconds`` keeps it).
@@ -80,44 +54,113 @@ class DiagramImage:
 
     def __init__(self, build: Callable[[Sequence[dict]], object],
                  key: Callable[[Sequence[dict]], Hashable] = lambda events: None,
-                 widget: widgets.Image | None = None, dpi: float = DPI):
-        self.build, self.key, self.dpi = build, key, dpi
-        self.widget = widget or image()
+                 widget: widgets.HTML | None = None):
+        self.build, self.key = build, key
+        self.widget = widget or picture()
         self.view = None
         self._key: tuple | None = None
         self.last_seconds = 0.0
 
     def show(self, events: Sequence[dict], at: int, generation: int = 0) -> float:
         began = time.perf_counter()
+        self._view(events, generation).update(at)
+        self.widget.value = figure_svg(self.view.fig)
+        self.last_seconds = time.perf_counter() - began
+        return self.last_seconds
+
+    def show_glide(self, events: Sequence[dict], at: int, moving: Sequence[dict], t: float,
+                   generation: int = 0) -> None:
+        """The world at ``at`` with ``moving`` (send events) ``t`` of the way along their arrows."""
+        view = self._view(events, generation)
+        view.update(at)
+        view.glide(moving, t)
+        self.widget.value = figure_svg(view.fig)
+
+    def can_glide(self, events: Sequence[dict], generation: int = 0) -> bool:
+        return hasattr(self._view(events, generation), "glide")
+
+    def _view(self, events: Sequence[dict], generation: int):
         key = (generation, self.key(events))
         if self.view is None or key != self._key:
             self.view = self.build(events)
             self._key = key
-        self.view.update(at)
-        self.widget.value = png(self.view.fig, self.dpi)
-        self.last_seconds = time.perf_counter() - began
-        return self.last_seconds
+        return self.view
 
     def clear(self) -> None:
         self.view, self._key = None, None
-        self.widget.value = b""
+        self.widget.value = ""
+
+
+class PlayGlide:
+    """During Play, the messages a tick delivers glide to their receivers before it is shown.
+
+    A tick moves the cursor from ``since`` to ``at``; instead of one picture, the panel
+    shows up to ``MAX_FRAMES`` pictures of the world at ``since`` with the delivered
+    messages further and further along their arrows, then the world at ``at``, spread over
+    the first ``SHARE`` of the tick's interval, on the kernel's event loop. As many as the
+    repaint budget allows: with the panel's last redraw taking ``r`` seconds, frames fill
+    at most half the interval, so the kernel keeps time to take the next step and answer
+    clicks; at 20 steps/s there is no room, and a tick is one picture as before. Any other
+    redraw (Step, Pause, Back, another tab) cancels what is still to come. Outside a
+    running event loop (a script, a headless test) nothing glides.
+    """
+
+    MAX_FRAMES = 3
+    SHARE = 0.8
+    BUDGET = 0.5
+
+    def __init__(self):
+        self._timers: list = []
+
+    def cancel(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers = []
+
+    def frames(self, interval: float, redraw: float) -> int:
+        """In-between pictures that fit in ``interval`` seconds when one takes ``redraw``."""
+        if redraw <= 0:
+            return 0
+        return max(0, min(self.MAX_FRAMES, int(self.BUDGET * interval / redraw) - 1))
+
+    def play(self, panel: DiagramImage, events: Sequence[dict], since: int, at: int,
+             interval: float, generation: int = 0) -> int:
+        """Show the tick gliding if it can; returns the in-between pictures scheduled (0: none)."""
+        self.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return 0
+        moving = moving_messages(events, since, at) if since >= 0 else ()
+        g = self.frames(interval, panel.last_seconds)
+        if not moving or g < 1 or not panel.can_glide(events, generation):
+            return 0
+        gap = self.SHARE * interval / (g + 1)
+        panel.show_glide(events, since, moving, 1 / (g + 1), generation)
+        self._timers = [loop.call_later(j * gap, panel.show_glide, events, since, moving,
+                                        (j + 1) / (g + 1), generation) for j in range(1, g)]
+        self._timers.append(loop.call_later(g * gap, panel.show, events, at, generation))
+        return g
 
 
 class CountsImage:
     """The per-phase bar chart (``plot_phase_counts``), redrawn for the events up to ``at``."""
 
-    def __init__(self, dpi: float = DPI):
-        self.widget = image("70%")
-        self.dpi = dpi
+    def __init__(self):
+        self.widget = picture("70%")
         self.view = None
 
     def show(self, events: Sequence[dict], at: int, generation: int = 0) -> float:
         began = time.perf_counter()
-        self.widget.value = png(plot_phase_counts(list(events[:at + 1])), self.dpi)
+        # Smaller than the chart's own 8 inches, so that its text reads at 12 px or more.
+        fig, ax = new_axes(None, COUNTS_SIZE)
+        plot_phase_counts(list(events[:at + 1]), ax=ax)
+        fig.tight_layout()
+        self.widget.value = figure_svg(fig)
         return time.perf_counter() - began
 
     def clear(self) -> None:
-        self.widget.value = b""
+        self.widget.value = ""
 
 
 # -- HTML panels ---------------------------------------------------------------------------------
@@ -148,7 +191,8 @@ def node_table_html(world, roles: dict[int, str]) -> str:
             ring = state.get("color", "")
             if state.get("leader") == uid:
                 ring += " ★ leader"
-        style = "" if alive else " style='color:#888;background:#f0f0f0'"
+        style = "" if alive else (" style='color:var(--jp-ui-font-color3,#888);"
+                                     "background:var(--jp-layout-color2,#f0f0f0)'")
         rows.append(
             f"<tr data-uid='{uid}' data-alive='{str(alive).lower()}'{style}>"
             + "".join(f"<td{_PAD}>{cell}</td>" for cell in (
@@ -209,11 +253,16 @@ def status_html(session, error: str | None = None) -> str:
         parts.append("<b>the past (read-only)</b>: Forward, or Fork from here" if session.can_fork
                      else "<b>the past (read-only)</b>: Forward or Play to catch up")
     w = session.world()
-    parts.append(f"leader {w.leader}" if w.leader is not None else "electing")
+    roles = node_roles(session.config)  # the names the fault panel and the diagrams use
+
+    def name(uid: int) -> str:
+        return node_name(uid, roles.get(uid, "consensus"))
+
+    parts.append(f"leader {name(w.leader)}" if w.leader is not None else "electing")
     decided = session.decided()
     blocked = session.blocked()
     if decided:
-        parts.append("decided: " + ", ".join(f"client {u} told {_esc(fmt_value(v))}"
+        parts.append("decided: " + ", ".join(f"{name(u)} told {_esc(fmt_value(v))}"
                                               for u, v in sorted(decided.items())))
     if blocked:
         parts.append(f"<b>{_esc(blocked)}</b>")

@@ -46,7 +46,7 @@ def test_the_election_preset_opens_on_the_ring_and_elects_the_largest_uid():
     assert dash.tabs.selected_index == 2  # the ring
     assert colours[2][0] == "black" and colours[1][5] == "red"  # P0 lost to token(5); L5 not
     assert all(c == "black" for u, c in colours[11].items() if u != 5)
-    assert dash.session.world().leader == 5 and "leader 5" in dash.status.value
+    assert dash.session.world().leader == 5 and "leader L5" in dash.status.value
     assert dash.session.note.startswith("The leader hands out the roles")
     dash.controls.run_all.click()
     assert dash.session.decided() == {6: 210}
