@@ -32,24 +32,20 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
-import tempfile
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from . import driver
-from .core.codec import key_from_passphrase, new_key
 from .core.config import Config, blocked_reason
 from .core.invariants import Violation
 from .core.messages import Value
 from .driver import RunResult, Until
-from .ledger import Pending, link_faults
+from .ledger import Pending, fault_setting
 from .net import storage
 from .net.nodes import Nodes
-from .net.process import ProcessSet
+from .net.resources import bind_address, cluster_key, make_workdir, shutdown
 from .net.spec import config_to_dict, impl_to_spec
 from .net.switch import MODES, Switch
 
@@ -81,24 +77,20 @@ class Cluster:
         self.config = config or Config()
         self.hosts = hosts
         for uid in range(self.config.n_consensus + len(self.config.clients)):
-            self._bind_address(uid)  # a host on another machine fails here, before any process
-        self.key = _cluster_key(key)
+            bind_address(hosts, uid)  # a host on another machine fails here, before any process
+        self.key = cluster_key(key)
         self.seed = seed
         self.rng = random.Random(seed)  # order="random" steps; the switch seeds the faults
         self.impl_spec = impl_to_spec(dict(impl or {}))
         self.reply_timeout = reply_timeout
         self.actions: list[tuple] = []
         self.started = False
-        keep = workdir is not None
-        self.workdir = Path(workdir) if keep else Path(tempfile.mkdtemp(
-            prefix="paxos-edu-", dir=_fast_tmp()))
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir, keep = make_workdir(workdir)
         self._switch = Switch(self.key, mode, seed)
         self._nodes = Nodes(self._switch, self.workdir, self.key, self.impl_spec, reply_timeout,
                             remove_workdir=not keep)
         self._live = self._nodes.live  # uid -> process, for the processes running now
-        self._links: tuple = ()  # the last peer-link table every live node was told
-        self._finalizer = weakref.finalize(self, _shutdown, self._switch, self._nodes.procs,
+        self._finalizer = weakref.finalize(self, shutdown, self._switch, self._nodes.procs,
                                            self.workdir, not keep)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -144,7 +136,7 @@ class Cluster:
         for uid in uids:
             self._spawn(uid)
         self._nodes.wait_hello(uids)
-        self._relink()
+        self._nodes.relink()
         for uid in (*self.config.ring_order, *self.config.client_uids):
             self._command(uid, "start")
         if self.mode == "run":
@@ -160,7 +152,7 @@ class Cluster:
         if self.started:
             self._spawn(uid)
             self._nodes.wait_hello([uid])
-            self._relink(first=uid)
+            self._nodes.relink(first=uid)
             config = config_to_dict(self.config)
             for other in list(self._live):
                 if other != uid:
@@ -249,33 +241,11 @@ class Cluster:
         began = time.monotonic()
         if not self.started:
             return RunResult(self.decided(), "not started: call start() first")
-        status = self._run_wait(until, timeout)
+        status = driver.wait_status(self, until, timeout, self._wait)
         return RunResult(self.decided(), status, 0, time.monotonic() - began)
 
-    def _run_wait(self, until, timeout: float) -> str:
-        grace = max(0.5, 3 * self.config.resend / 1000)
-        since: list[float] = []
-
-        def finished() -> bool:
-            if self._reached(until):
-                return True
-            if not self.impossible():
-                since.clear()
-                return False
-            since[:] = since or [time.monotonic()]
-            return time.monotonic() - since[0] >= grace  # in-flight Decideds had their chance
-
-        ended = self._switch.wait(finished, timeout, self._nodes.notice_deaths)
-        if ended and self._reached(until):
-            return driver.reached_name(until)
-        problem = self.impossible()
-        if ended and problem:
-            return problem  # it gave up because of it, before the timeout
-        status = driver.timeout_status(self)
-        return f"{status}; {problem}" if problem else status
-
-    def _reached(self, until) -> bool:
-        return driver.reached(self, until)
+    def _wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        return self._switch.wait(predicate, timeout, self._nodes.notice_deaths)
 
     def impossible(self) -> str | None:
         """Why no new value can be chosen, e.g. ``"no quorum: acceptors 2, 3 of 3 are down"``."""
@@ -312,7 +282,7 @@ class Cluster:
         if uid in self._live:
             self.actions.append(("crash", uid))
             self._nodes.kill(uid)
-            self._relink()
+            self._nodes.relink()
 
     def restart(self, uid: int, amnesia: bool = False) -> None:
         """Start node ``uid`` again, a new process resuming from its storage file.
@@ -330,7 +300,7 @@ class Cluster:
         had_role = self.snapshot().get(uid, {}).get("role") is not None  # so it had persisted
         if uid in self._live:
             self.crash(uid)
-        self._relink()  # (if it died by itself) nobody may send to its old address
+        self._nodes.relink()  # (if it died by itself) nobody may send to its old address
         # A damaged or missing state file is refused by name, before any process starts.
         storage.load(str(self.workdir / f"node-{uid}.json"), self.config, expected=had_role,
                      amnesia=amnesia)
@@ -338,7 +308,7 @@ class Cluster:
         self._switch.emit("restart", uid, uid, {"type": "Restart", "amnesia": amnesia})
         self._spawn(uid, resume=True, amnesia=amnesia)
         self._nodes.wait_hello([uid])
-        self._relink(first=uid)
+        self._nodes.relink(first=uid)
         self._command(uid, "start")
 
     def partition(self, *groups: Iterable[int]) -> None:
@@ -346,33 +316,25 @@ class Cluster:
         sets = [set(g) for g in groups]
         self.actions.append(("partition", *(tuple(sorted(g)) for g in sets)))
         self._switch.partition(sets)
-        self._relink()
+        self._nodes.relink()
 
     def heal(self) -> None:
         """Join all partitions again."""
         self.actions.append(("heal",))
         self._switch.partition(None)
-        self._relink()
+        self._nodes.relink()
 
     def set_faults(self, loss: float = 0.0, duplicate: float = 0.0,
                    delay: float | tuple[float, float] = 0.0,
                    links: Iterable[tuple[int, int]] | None = None,
                    phases: Iterable[str] | None = None) -> None:
-        """Faults for the messages sent from now on, seeded by ``seed``: loss and duplication
-        probabilities, delay in ms (applied by the switch, in both modes).
-
-        ``delay`` is a fixed number of ms or a ``(low, high)`` range; ``links`` limits the
-        faults to those ``(src, dst)`` pairs (default: every link), ``phases`` to the
-        messages of those phases, e.g. ``PAXOS_PHASES`` to spare the election (default:
-        every message). A call replaces the faults of the links it names; without ``links``,
-        of every link (so ``set_faults()`` ends every fault).
-        """
-        links = None if links is None else [tuple(link) for link in links]
-        phases = None if phases is None else sorted(set(phases))
-        spec = link_faults(loss, duplicate, delay, phases)
-        self.actions.append(("set_faults", loss, duplicate, delay, links, phases))
+        """Faults for the messages sent from now on, seeded by ``seed`` (the rules of
+        ``Simulation.set_faults``), applied by the switch in both modes. While any link
+        has a fault, the nodes send through the switch (no peer links)."""
+        spec, links, action = fault_setting(loss, duplicate, delay, links, phases)
+        self.actions.append(action)
         self._switch.set_faults(spec, links)
-        self._relink()
+        self._nodes.relink()
 
     # -- reading the state ---------------------------------------------------------------------
     def decided(self) -> dict[int, Value]:
@@ -383,8 +345,7 @@ class Cluster:
 
     def all_decided(self) -> bool:
         """True when every client has heard a decision."""
-        clients = self.config.client_uids
-        return bool(clients) and len(self.decided()) == len(clients)
+        return driver.all_decided(self)
 
     def elected(self) -> bool:
         """True once a leader exists and every live node knows its role (a client: its proposer)."""
@@ -445,7 +406,7 @@ class Cluster:
         self._check_open()
         if self.mode == "step":
             return driver.wait_steps(self, predicate, timeout)
-        return self._switch.wait(lambda: predicate(self), timeout, self._nodes.notice_deaths)
+        return self._wait(lambda: predicate(self), timeout)
 
     @classmethod
     def replay(cls, config: Config, actions: Iterable[tuple], seed: int = 0,
@@ -459,8 +420,7 @@ class Cluster:
         c = cls(driver.replay_config(config, actions), mode="step", impl=impl, seed=seed,
                 **options)
         try:
-            for name, *args in actions:
-                getattr(c, name)(*args)
+            driver.apply(c, actions)
         except BaseException:
             c.close()
             raise
@@ -472,11 +432,10 @@ class Cluster:
 
     # -- internals -----------------------------------------------------------------------------
     def _all_uids(self) -> list[int]:
-        return list(range(self.config.n_consensus + len(self.config.clients)))
+        return driver.all_uids(self.config)
 
     def _check_uid(self, uid: int) -> None:
-        if uid not in self._all_uids():
-            raise ValueError(f"uid {uid}: no such node (uids are 0..{len(self._all_uids()) - 1})")
+        driver.check_uid(self.config, uid)
 
     def _check_open(self) -> None:
         if self.closed:
@@ -484,64 +443,9 @@ class Cluster:
 
     def _spawn(self, uid: int, resume: bool = False, amnesia: bool = False) -> None:
         rng = f"{self.seed}:{uid}:{len(self.actions)}"  # as a Simulation seeds a node
-        self._nodes.spawn(uid, self.config, rng, resume, amnesia, self._bind_address(uid))
-
-    def _bind_address(self, uid: int) -> tuple[str, int]:
-        """Where node ``uid`` listens: its ``hosts`` line if there is one, else 127.0.0.1 port 0."""
-        if self.hosts is None:
-            return ("127.0.0.1", 0)
-        try:
-            host, port = self.hosts.address(uid)
-        except ValueError:
-            return ("127.0.0.1", 0)  # a client proposed beyond the hosts file's 'cli' lines
-        host = "127.0.0.1" if host == "localhost" else host
-        if not host.startswith("127."):
-            raise NotImplementedError(
-                f"hosts: node {uid} is on {host}; nodes on other machines are not supported "
-                "yet (every host must be 127.x.x.x or localhost)")
-        return (host, port)
-
-    def _relink(self, first: int | None = None) -> None:
-        """Tell every live node its peers' addresses and whether to send to them directly.
-
-        Peer links skip the switch on the way (half the hops, so half the latency) and are
-        on only while the switch has nothing to do to a message in run mode: no partition,
-        no link faults. ``first``, a node with a new address, hears first, so that it
-        knows everyone before anyone sends to it. Waits for every node's ``done``.
-        """
-        peers = self._switch.peer_table(self._live)
-        links = (self._switch.direct_ok(), tuple(map(tuple, peers)))
-        if links == self._links:
-            return
-        self._links = links
-        fields = {"direct": links[0], "peers": peers}
-        if first is not None:
-            self._nodes.command_all([first], "links", fields)
-        self._nodes.command_all([u for u in self._live if u != first], "links", fields)
+        self._nodes.spawn(uid, self.config, rng, resume, amnesia, bind_address(self.hosts, uid))
 
     def _command(self, uid: int, cmd: str, sync: bool | None = None, **fields) -> None:
         """Send ``cmd`` to a live node; wait for its ``done`` in step mode (or if ``sync``)."""
         self._nodes.command(uid, cmd, self.mode == "step" if sync is None else sync, fields)
 
-
-def _cluster_key(key: bytes | str | None) -> bytes:
-    if key is None:
-        return new_key()
-    if isinstance(key, str):
-        return key_from_passphrase(key)
-    if isinstance(key, (bytes, bytearray)) and len(key) >= 16:
-        return bytes(key)
-    raise ValueError("key: must be bytes (16 or more) or a passphrase string")
-
-
-def _fast_tmp() -> str | None:
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-
-
-def _shutdown(switch: Switch, procs: ProcessSet, workdir: Path, remove: bool) -> None:
-    # A weakref.finalize callback: it must not refer to the Cluster itself.
-    procs.stop_all()
-    switch.close()
-    if remove:
-        shutil.rmtree(workdir, ignore_errors=True)

@@ -191,6 +191,33 @@ def run_steps(driver: Driver, until: Until, timeout: float, max_steps: int,
     return RunResult(driver.decided(), status, steps, time.monotonic() - began)
 
 
+def wait_status(driver: Driver, until: Until, timeout: float,
+                wait: Callable[[Callable[[], bool], float], bool]) -> str:
+    """A running driver's ``run``: ``wait(predicate, timeout)`` until ``until`` holds; the
+    status. It gives up early once a decision has been impossible for a grace period
+    (long enough for Decideds in flight to arrive), and then says why."""
+    grace = max(0.5, 3 * driver.config.resend / 1000)
+    since: list[float] = []
+
+    def finished() -> bool:
+        if reached(driver, until):
+            return True
+        if not driver.impossible():
+            since.clear()
+            return False
+        since[:] = since or [time.monotonic()]
+        return time.monotonic() - since[0] >= grace  # in-flight Decideds had their chance
+
+    ended = wait(finished, timeout)
+    if ended and reached(driver, until):
+        return reached_name(until)
+    problem = driver.impossible()
+    if ended and problem:
+        return problem  # it gave up because of it, before the timeout
+    status = timeout_status(driver)
+    return f"{status}; {problem}" if problem else status
+
+
 def timeout_status(driver: Driver) -> str:
     """``"timeout: k of m clients decided"``, with why each undecided client is stuck."""
     told, clients = len(driver.decided()), len(driver.config.client_uids)
@@ -243,6 +270,28 @@ def leader_of(snapshots: Iterable[dict[str, Any]]) -> int | None:
         if leader is not None and leader >= 0:
             return leader
     return None
+
+
+def all_decided(driver: Driver) -> bool:
+    """Whether every client has heard a decision (and there is a client)."""
+    clients = driver.config.client_uids
+    return bool(clients) and len(driver.decided()) == len(clients)
+
+
+def all_uids(config: Config) -> list[int]:
+    return list(range(config.n_consensus + len(config.clients)))
+
+
+def check_uid(config: Config, uid: int) -> None:
+    uids = all_uids(config)
+    if uid not in uids:
+        raise ValueError(f"uid {uid}: no such node (uids are 0..{len(uids) - 1})")
+
+
+def apply(driver: Driver, actions: Iterable[tuple]) -> None:
+    """Call each of ``actions`` (``(name, *args)``, as ``driver.actions`` records) on ``driver``."""
+    for name, *args in actions:
+        getattr(driver, name)(*args)
 
 
 def replay_config(config: Config, actions: Sequence[tuple]) -> Config:

@@ -69,10 +69,22 @@ class LinkFaults:
 NO_FAULTS = LinkFaults()
 
 
+def fault_setting(loss: float = 0.0, duplicate: float = 0.0,
+                  delay: float | tuple[float, float] = 0.0,
+                  links: Iterable[tuple[int, int]] | None = None,
+                  phases: Iterable[str] | None = None) -> tuple[LinkFaults, list | None, tuple]:
+    """``set_faults``' arguments checked: the LinkFaults, the links it is for (None: every
+    link) and the action to record (a replay calls ``set_faults`` with its arguments)."""
+    links = None if links is None else [tuple(link) for link in links]
+    phases = None if phases is None else sorted(set(phases))
+    spec = link_faults(loss, duplicate, delay, phases)
+    return spec, links, ("set_faults", loss, duplicate, delay, links, phases)
+
+
 def link_faults(loss: float = 0.0, duplicate: float = 0.0,
                 delay: float | tuple[float, float] = 0.0,
                 phases: Iterable[str] | None = None) -> LinkFaults:
-    """``set_faults``' arguments checked (ValueError in one sentence) and as a LinkFaults."""
+    """The faults of one link, checked (a ValueError in one sentence)."""
     if phases is not None:
         phases = frozenset(phases)
         unknown = sorted(phases - set(PHASES))

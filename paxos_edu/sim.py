@@ -26,7 +26,7 @@ from .core.invariants import SafetyMonitor, Violation
 from .core.messages import Message, Value
 from .core.node import make_node
 from .driver import RunResult, Until
-from .ledger import Ledger, Pending, link_faults, pending_order
+from .ledger import Ledger, Pending, fault_setting, pending_order
 from .net.perform import perform
 
 __all__ = ["Pending", "RunResult", "Simulation", "pending_order"]
@@ -218,14 +218,13 @@ class Simulation:
         """Faults for the messages sent from now on, seeded by ``seed`` (as ``Cluster``'s).
 
         Loss and duplication probabilities; ``delay`` in ms, fixed or ``(low, high)``;
-        ``links`` limits them to those ``(src, dst)`` pairs, ``phases`` to those phases.
-        A call replaces the faults of the links it names (without ``links``: of every
-        link, so ``set_faults()`` ends every fault).
+        ``links`` limits them to those ``(src, dst)`` pairs (default: every link),
+        ``phases`` to the messages of those phases, e.g. ``PAXOS_PHASES`` to spare the
+        election. A call replaces the faults of the links it names (without ``links``:
+        of every link, so ``set_faults()`` ends every fault).
         """
-        links = None if links is None else [tuple(link) for link in links]
-        phases = None if phases is None else sorted(set(phases))
-        spec = link_faults(loss, duplicate, delay, phases)
-        self.actions.append(("set_faults", loss, duplicate, delay, links, phases))
+        spec, links, action = fault_setting(loss, duplicate, delay, links, phases)
+        self.actions.append(action)
         self.ledger.set_faults(spec, links)
 
     # -- reading the state -----------------------------------------------------------------
@@ -236,8 +235,7 @@ class Simulation:
 
     def all_decided(self) -> bool:
         """True when every client has heard a decision."""
-        clients = self.config.client_uids
-        return bool(clients) and all(u in self.decided() for u in clients)
+        return driver.all_decided(self)
 
     def impossible(self) -> str | None:
         """Why no value can be chosen now, e.g. ``"no quorum: acceptors 2, 3 of 3 are down"``."""
@@ -290,17 +288,15 @@ class Simulation:
         """
         actions = list(actions)
         sim = cls(driver.replay_config(config, actions), seed=seed, impl=impl)
-        for name, *args in actions:
-            getattr(sim, name)(*args)
+        driver.apply(sim, actions)
         return sim
 
     # -- internals -------------------------------------------------------------------------
     def _all_uids(self) -> list[int]:
-        return list(range(self.config.n_consensus + len(self.config.clients)))
+        return driver.all_uids(self.config)
 
     def _check_uid(self, uid: int) -> None:
-        if uid not in self._all_uids():
-            raise ValueError(f"uid {uid}: no such node (uids are 0..{len(self._all_uids()) - 1})")
+        driver.check_uid(self.config, uid)
 
     def _arrive(self, item: Pending) -> None:
         emit = self.ledger.emit
