@@ -165,6 +165,10 @@ class Cluster:
         """Messages held at the switch, oldest first, then the nodes' timers, soonest first."""
         return self._switch.pending()
 
+    def in_flight(self) -> bool:
+        """Whether any message is held at the switch (delayed or not)."""
+        return self._switch.in_flight()
+
     def deliver(self, mid: int) -> Pending:
         """Deliver message ``mid`` (or fire timer ``mid``); step mode waits till it is handled."""
         self._check_open()

@@ -10,10 +10,11 @@ meaning, so switching between the simulator and real processes is one line::
 The rules every driver keeps:
 
 - ``pending()`` lists the messages in flight, oldest first, then the timers, soonest
-  first. ``step(order="oldest")`` delivers the oldest *ready* message (its delay, if
-  any, is over), else the item due soonest (a timer or a delayed message);
-  ``order="random"`` picks among the ready messages with the driver's generator
-  seeded by ``seed``. ``order`` is never implied: the default is the same on both.
+  first; ``in_flight()`` says whether any message is among them (delayed or not).
+  ``step(order="oldest")`` delivers the oldest *ready* message (its delay, if any, is
+  over), else the item due soonest (a timer or a delayed message); ``order="random"``
+  picks among the ready messages with the driver's generator seeded by ``seed``.
+  ``order`` is never implied: the default is the same on both.
 - ``run(until, timeout, max_steps, order)`` steps (a run-mode Cluster waits instead)
   until ``until`` holds: ``"decided"`` (every client told), ``"elected"`` (see
   ``elected()``), ``None`` (nothing pending; step mode only) or a function of the
@@ -93,6 +94,7 @@ class Driver(Protocol):
     def start(self) -> Driver: ...
     def propose(self, value: Value, proposer: int = 0) -> int: ...
     def pending(self) -> list[Pending]: ...
+    def in_flight(self) -> bool: ...
     def deliver(self, mid: int) -> Pending: ...
     def drop(self, mid: int) -> Pending: ...
     def duplicate(self, mid: int) -> Pending: ...
@@ -135,13 +137,17 @@ def check_until(until: Until) -> None:
 
 def next_item(items: Iterable[Pending], now: float, order: str,
               rng: random.Random) -> Pending | None:
-    """The step policy: the oldest ready message (or a random one), else the soonest due item."""
-    check_order(order)
+    """The step policy: the oldest ready message (or a random one), else the soonest due item.
+
+    ``items`` lists the messages oldest first (a ledger's order, or ``pending()``'s), so
+    that a random choice among them is the same in every driver.
+    """
+    if order != "oldest":
+        check_order(order)
     items = list(items)
-    ready = [p for p in items if p.kind == "Message" and p.due <= now]
+    ready = [p for p in items if p.due <= now and p.kind == "Message"]
     if ready:
-        return min(ready, key=lambda p: p.id) if order == "oldest" else rng.choice(
-            sorted(ready, key=lambda p: p.id))
+        return ready[0] if order == "oldest" else rng.choice(ready)
     return min(items, key=lambda p: (p.due, p.id)) if items else None
 
 
@@ -152,7 +158,7 @@ def reached(driver: Driver, until: Until) -> bool:
     if until == "elected":
         return driver.elected()
     if until is None:
-        return not driver.pending()
+        return driver.next_item() is None  # nothing pending (without sorting it all)
     return bool(until(driver))
 
 
@@ -175,8 +181,8 @@ def run_steps(driver: Driver, until: Until, timeout: float, max_steps: int,
         if reached(driver, until):
             status = reached_name(until)
             break
-        problem = driver.impossible()
-        if problem and not any(p.kind == "Message" for p in driver.pending()):
+        problem = None if driver.in_flight() else driver.impossible()
+        if problem:
             status = problem
             break
         if steps == max_steps:

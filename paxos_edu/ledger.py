@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from .core.invariants import SafetyMonitor
@@ -32,8 +33,8 @@ class Pending:
     msg: Message
     due: float = 0.0
 
-    @property
-    def kind(self) -> str:
+    @cached_property
+    def kind(self) -> str:  # cached: every step sorts and filters the pending items by it
         return "Timer" if isinstance(self.msg, Timer) else "Message"
 
     @property
@@ -170,6 +171,10 @@ class Ledger:
     def shift(self, by: float) -> None:
         """Move every deadline ``by`` ms (when the clock deadlines count in changes)."""
         self.pending = {mid: replace(p, due=p.due + by) for mid, p in self.pending.items()}
+
+    def in_flight(self) -> bool:
+        """Whether any pending item is a message."""
+        return any(p.kind == "Message" for p in self.pending.values())
 
     def timers(self, uid: int) -> list[Pending]:
         return [p for p in self.pending.values() if p.kind == "Timer" and p.dst == uid]

@@ -112,6 +112,10 @@ class Simulation:
         """Messages in flight, oldest first, then timers, soonest first (``pending()[0]`` is FIFO)."""
         return pending_order(self.ledger.pending.values())
 
+    def in_flight(self) -> bool:
+        """Whether any message is in flight (pending, delayed or not)."""
+        return self.ledger.in_flight()
+
     def deliver(self, mid: int) -> Pending:
         """Deliver message ``mid`` (or fire timer ``mid``) now."""
         item, _ = self.ledger.take(mid)

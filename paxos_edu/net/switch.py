@@ -220,6 +220,10 @@ class Switch(Reports):
         with self.cond:
             return pending_order(self.ledger.pending.values())
 
+    def in_flight(self) -> bool:
+        with self.cond:
+            return self.ledger.in_flight()
+
     def get(self, mid: int) -> Pending:
         with self.cond:
             return self.ledger.get(mid)
