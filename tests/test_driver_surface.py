@@ -185,6 +185,9 @@ def test_seeded_faults_lose_and_duplicate_the_same_messages_on_both(make):
     copies = [ev for ev in d.trace if ev["kind"] == "duplicate"]
     assert lost and copies
     assert {ev["phase"] for ev in lost + copies} <= set(PAXOS_PHASES)
+    again = type(d).replay(d.config, d.actions, seed=SEED)  # set_faults is an action too
+    make.made.append(again)
+    assert comparable(again.trace) == comparable(d.trace)
     with pytest.raises(ValueError, match="probability"):
         d.set_faults(loss=2)
 
