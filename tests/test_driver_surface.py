@@ -111,6 +111,10 @@ def test_pending_lists_messages_oldest_first_then_timers_soonest_first(make):
     timers = [p.due for p in items if p.kind == "Timer"]
     assert timers == sorted(timers)
     assert described(items) == described(contended(Simulation(CFG, seed=SEED)).pending())
+    assert d.in_flight()  # the election's tokens
+    for p in [p for p in items if p.kind == "Message"]:
+        d.drop(p.id)
+    assert not d.in_flight() and d.pending()  # only timers left
 
 
 def test_step_delivers_the_oldest_ready_message_and_says_what_it_delivered(make):
