@@ -59,7 +59,7 @@ def run_trace(n: int) -> list[dict]:
     for k, v in enumerate((210, 220, 230)):
         sim.propose(v, proposer=k)
     sim.start()
-    sim.run(max_steps=20_000)
+    sim.run(until=None, max_steps=20_000, order="random")
     return sim.trace
 
 

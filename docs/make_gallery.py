@@ -36,7 +36,7 @@ def ring_trace() -> list[dict]:
     """An 11-node random ring, stepped until about half of its Token messages were sent."""
     sim = Simulation(Config(**ELEVEN, ring="random", ring_seed=4), seed=3)
     sim.start()
-    sim.run(until=None, max_steps=400)
+    sim.run(until=None, max_steps=400, order="random")
     return sim.trace
 
 
@@ -54,7 +54,7 @@ def paxos_trace() -> list[dict]:
     sim.propose(220, proposer=1)
     sim.propose(230, proposer=2)
     sim.start()
-    sim.run()
+    sim.run(until=None, order="random")
     return sim.trace
 
 
@@ -75,8 +75,8 @@ def timeline_trace() -> list[dict]:
         if accept is not None:
             sim.drop(accept.id)
             break
-        sim.step()
-    sim.run()
+        sim.step(order="random")
+    sim.run(until=None, order="random")
     return sim.trace
 
 
@@ -91,9 +91,9 @@ def amnesia_trace() -> list[dict]:
                      and ev["msg"].get("role") == "acceptor" and ev["msg"].get("promised")), None)
 
     while promised() is None:
-        sim.step()
+        sim.step(order="random")
     sim.restart(promised(), amnesia=True)
-    sim.run()
+    sim.run(until=None, order="random")
     return sim.trace
 
 

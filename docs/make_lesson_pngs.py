@@ -38,7 +38,7 @@ cfg = Config(proposers=1, acceptors=3, learners=1)
 sim = Simulation(cfg, seed=0)
 sim.propose(210)
 sim.start()
-sim.run(until="decided")
+sim.run(until="decided", order="random")
 draw_paxos(sim.trace).savefig(OUT / "lesson_00.png", bbox_inches="tight")
 
 # Lesson 1, Figure 4: ascending and descending rings of six after the first round.

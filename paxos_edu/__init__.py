@@ -4,7 +4,7 @@ The public API (docs/architecture.md)::
 
     from paxos_edu import Config, Simulation, Cluster, check_safety
     sim = Simulation(Config(proposers=2, acceptors=3, learners=1), seed=7)
-    sim.propose(210, proposer=0); sim.start(); sim.run()
+    sim.propose(210, proposer=0); sim.start(); sim.run(until="decided")
     sim.decided(), check_safety(sim.trace)
 
 Names are imported on first use (PEP 562), so a node process that imports
@@ -20,7 +20,9 @@ _EXPORTS = {
     "Config": "paxos_edu.core.config",
     "Violation": "paxos_edu.core.invariants",
     "Simulation": "paxos_edu.sim",
-    "Pending": "paxos_edu.sim",
+    "Pending": "paxos_edu.ledger",
+    "RunResult": "paxos_edu.driver",
+    "Driver": "paxos_edu.driver",
     "explore": "paxos_edu.explorer",
     "ExploreResult": "paxos_edu.explorer",
     "check_safety": "paxos_edu.trace",

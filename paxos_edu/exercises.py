@@ -269,15 +269,15 @@ def _check(impl, runs, max_states, numbers, bar) -> Report:
         sim = Simulation(CONFIG, seed=seed, impl=impl).start()
         rng = random.Random(seed)
         for _ in range(400):
-            item = sim.next_item()
+            item = sim.next_item(order="random")
             if item is None or sim.all_decided():
                 break
             if item.kind == "Message" and item.msg.phase not in ("election", "setup") \
                     and rng.random() < 0.1:
                 sim.drop(item.id)  # lose one message in ten
             else:
-                sim.step()
-        sim.run(max_steps=1500, until="decided")
+                sim.step(order="random")
+        sim.run(until="decided", max_steps=1500, order="random")
         tried += 1
         tick()
         if sim.violations:

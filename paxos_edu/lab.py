@@ -243,7 +243,7 @@ def _scripted(impl, **_) -> tuple[str, None]:
         done.append(check_election(impl["election"]))
         ring = dataclasses.replace(CONFIG, ring="random", ring_seed=3)
         sim = Simulation(ring, impl={"election": impl["election"]}).start()
-        sim.run(max_steps=500, until="elected")
+        sim.run(until="elected", max_steps=500, order="random")
         if sim.leader() != CONFIG.n_consensus - 1 or sim.violations:
             raise Failed(f"a whole election on a ring of {CONFIG.n_consensus} elected "
                          f"{sim.leader()}, not the largest uid {CONFIG.n_consensus - 1}"
@@ -332,12 +332,12 @@ def _fault_run(impl, seed: int) -> tuple[Simulation, int]:
         elif r < 0.56 and down is not None:
             sim.restart(down)
             down = None
-        elif sim.step() is None:
+        elif sim.step(order="random") is None:
             break
     sim.heal()
     if down is not None:
         sim.restart(down)
-    sim.run(max_steps=20_000)
+    sim.run(until=None, max_steps=20_000, order="random")
     return sim, lost
 
 

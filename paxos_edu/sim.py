@@ -1,59 +1,35 @@
 """Simulation: the deterministic in-process driver over the same ``core`` nodes.
 
-The network is a set of pending items: messages in flight and timers. Nothing
-moves until you say so: ``deliver(id)``, ``drop(id)``, ``duplicate(id)``,
-``delay(id)``, or ``step()``/``run()`` which pick the next item with a seeded
-random generator. Time is virtual (milliseconds): each delivery takes one
-``latency``; when no message is ready, the earliest timer (or delayed message)
-fires and the clock jumps to its deadline. The same seed and the same calls
-give the same trace, event for event.
+The network is a set of pending items (``ledger.Ledger``): messages in flight and
+timers. Nothing moves until you say so: ``deliver(id)``, ``drop(id)``,
+``duplicate(id)``, ``delay(id)``, or ``step()``/``run()``, which take the oldest ready
+message (``order="random"``: a seeded random one). Time is virtual (milliseconds):
+each delivery takes one ``latency``; when no message is ready, the earliest timer (or
+delayed message) fires and the clock jumps to its deadline. ``set_faults`` loses,
+duplicates and delays messages as they are sent, seeded by ``seed``. The same seed and
+the same calls give the same trace, event for event.
 
 Every API call is recorded in ``actions`` so a run can be replayed
 (``Simulation.replay``) or forked at any point, which is how the dashboard's
-time travel works.
+time travel works. The surface is ``driver.Driver``'s, shared with ``Cluster``.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
+from . import driver
 from .core.config import Config, blocked_reason
-from .core.effects import CancelTimer, Decide, Effect, Persist, Send, SetTimer
 from .core.invariants import SafetyMonitor, Violation
-from .core.messages import Message, Timer, Value
+from .core.messages import Message, Value
 from .core.node import make_node
+from .driver import RunResult, Until
+from .ledger import Ledger, Pending, fault_setting, pending_order
+from .net.perform import perform
 
-
-@dataclass(frozen=True)
-class Pending:
-    """An item in flight: a message (``kind == "Message"``) or a node's timer (``"Timer"``)."""
-
-    id: int
-    src: int
-    dst: int
-    msg: Message
-    due: float = 0.0
-
-    @property
-    def kind(self) -> str:
-        return "Timer" if isinstance(self.msg, Timer) else "Message"
-
-    @property
-    def phase(self) -> str:
-        return self.msg.phase
-
-    def __str__(self) -> str:
-        if self.kind == "Timer":
-            return f"#{self.id} timer {self.msg.name!r} of node {self.dst} (due {self.due:g} ms)"
-        return f"#{self.id} {self.src}->{self.dst} [{self.phase}] {self.msg}"
-
-
-def pending_order(items: Iterable[Pending]) -> list[Pending]:
-    """Messages by id (oldest first), then timers by deadline: how both drivers list pending items."""
-    return sorted(items, key=lambda p: (p.kind == "Timer", p.due if p.kind == "Timer" else 0, p.id))
+__all__ = ["Pending", "RunResult", "Simulation", "pending_order"]
 
 
 class Simulation:
@@ -63,24 +39,38 @@ class Simulation:
     for the deliberately broken variants the tests use.
     """
 
+    mode = "step"
+    """Always step mode: nothing moves until a call says so (``Cluster.mode``'s meaning)."""
+
     def __init__(self, config: Config | None = None, seed: int = 0,
                  impl: Mapping[str, type] | None = None, latency: float = 1.0):
         self.config = config or Config()
         self.seed = seed
         self.impl = dict(impl or {})
         self.latency = latency
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # order="random" steps; the faults have their own
         self.now = 0.0
-        self.trace: list[dict[str, Any]] = []
         self.actions: list[tuple] = []
-        self.monitor = SafetyMonitor()
         self.started = False
+        self.ledger = Ledger(lambda: self.now, seed)
         self._nodes: dict[int, Any] = {}
         self._storage: dict[int, dict] = {}
-        self._snapshots: dict[int, dict] = {}
-        self._pending: dict[int, Pending] = {}
-        self._next_id = 1
-        self._groups: list[set[int]] | None = None
+
+    # -- lifecycle (nothing to release: Driver's names, so a lesson can switch drivers) ------
+    def __enter__(self) -> Simulation:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Nothing to stop: a Simulation holds no process or socket."""
+
+    def pause(self) -> None:
+        """Nothing to do: a Simulation is always in step mode."""
+
+    def resume(self) -> None:
+        """Nothing to do: a Simulation has no run mode to go back to."""
 
     # -- setting up ------------------------------------------------------------------
     def start(self) -> Simulation:
@@ -120,54 +110,46 @@ class Simulation:
     # -- the network -------------------------------------------------------------------
     def pending(self) -> list[Pending]:
         """Messages in flight, oldest first, then timers, soonest first (``pending()[0]`` is FIFO)."""
-        return pending_order(self._pending.values())
+        return pending_order(self.ledger.pending.values())
+
+    def in_flight(self) -> bool:
+        """Whether any message is in flight (pending, delayed or not)."""
+        return self.ledger.in_flight()
 
     def deliver(self, mid: int) -> Pending:
         """Deliver message ``mid`` (or fire timer ``mid``) now."""
-        item = self._take(mid)
+        item, _ = self.ledger.take(mid)
         self.actions.append(("deliver", mid))
         self.now += self.latency
         self._arrive(item)
         return item
 
     def drop(self, mid: int) -> Pending:
-        """Lose message ``mid``: it is never delivered."""
-        item = self._take(mid)
+        """Lose message ``mid`` (or cancel timer ``mid``): it is never delivered."""
+        item, _ = self.ledger.take(mid)
         self.actions.append(("drop", mid))
-        self._emit("drop", item.src, item.dst, item.msg, id=item.id, reason="dropped")
+        self.ledger.emit("drop", item.src, item.dst, item.msg, id=item.id, reason="dropped")
         return item
 
     def duplicate(self, mid: int) -> Pending:
         """Put a second copy of message ``mid`` in flight; returns the copy."""
-        item = self._get(mid)
-        if item.kind == "Timer":
-            raise ValueError(f"#{mid} is a timer; only messages can be duplicated")
+        copy = self.ledger.duplicate(mid)
         self.actions.append(("duplicate", mid))
-        copy = replace(item, id=self._new_id())
-        self._pending[copy.id] = copy
-        self._emit("duplicate", copy.src, copy.dst, copy.msg, id=copy.id, of=mid)
         return copy
 
     def delay(self, mid: int, by: float | None = None) -> Pending:
         """Hold message ``mid`` back ``by`` ms (default: one proposer timeout)."""
-        item = self._get(mid)
+        self.ledger.get(mid)
         self.actions.append(("delay", mid, by))
-        later = replace(item, due=self.now + (self.config.timeout if by is None else by))
-        self._pending[mid] = later
-        return later
+        return self.ledger.delay(mid, self.config.timeout if by is None else by)
 
-    def next_item(self) -> Pending | None:
-        """What ``step()`` would deliver next (random among ready messages, else earliest due)."""
-        ready = [p for p in self._pending.values() if p.kind == "Message" and p.due <= self.now]
-        if ready:
-            return self.rng.choice(ready)
-        if not self._pending:
-            return None
-        return min(self._pending.values(), key=lambda p: (p.due, p.id))
+    def next_item(self, order: str = "oldest") -> Pending | None:
+        """What ``step(order)`` would deliver next (see ``driver``: the one step policy)."""
+        return driver.next_item(self.ledger.pending.values(), self.now, order, self.rng)
 
-    def step(self) -> Pending | None:
-        """Deliver one item: a random ready message, else the earliest timer or delayed message."""
-        item = self.next_item()
+    def step(self, order: str = "oldest") -> Pending | None:
+        """Deliver the oldest ready message (or a random one), else the earliest due item."""
+        item = self.next_item(order)
         if item is None:
             return None
         if item.due - self.latency > self.now:
@@ -179,24 +161,19 @@ class Simulation:
         self.actions.append(("_advance_to", t))
         self.now = max(self.now, t)
 
-    def run(self, max_steps: int = 10_000,
-            until: str | Callable[[Simulation], bool] | None = None) -> int:
-        """Step until nothing is pending, or ``until`` holds, or ``max_steps`` steps.
+    def run(self, until: Until = "decided", timeout: float = 10.0, max_steps: int = 10_000,
+            order: str = "oldest") -> RunResult:
+        """Step until ``until`` holds (``"decided"``, ``"elected"``, None: nothing pending, or a
+        function of the simulation), for at most ``max_steps`` steps and ``timeout`` s.
 
-        ``until`` is ``"decided"`` (every client told), ``"elected"`` (a leader and
-        every role assigned) or a function of the simulation. Returns the steps taken.
+        Stops early once nothing is pending, or a decision is impossible and no message
+        is in flight; the result's ``status`` says which (``driver.run_steps``).
         """
-        if isinstance(until, str) and until not in ("decided", "elected"):
-            raise ValueError(f"until={until!r}: must be 'decided', 'elected' or a function")
-        done = {"decided": Simulation.all_decided, "elected": Simulation.elected}.get(until, until)
-        steps = 0
-        while steps < max_steps:
-            if done is not None and done(self):
-                break
-            if self.step() is None:
-                break
-            steps += 1
-        return steps
+        return driver.run_steps(self, until, timeout, max_steps, order)
+
+    def wait_for(self, predicate: Callable[[Simulation], bool], timeout: float = 5.0) -> bool:
+        """Step (oldest first) until ``predicate(sim)`` holds (True) or nothing is pending."""
+        return driver.wait_steps(self, predicate, timeout)
 
     # -- faults --------------------------------------------------------------------------
     def crash(self, uid: int) -> None:
@@ -206,9 +183,8 @@ class Simulation:
             return
         self.actions.append(("crash", uid))
         del self._nodes[uid]
-        for p in [p for p in self._pending.values() if p.kind == "Timer" and p.dst == uid]:
-            del self._pending[p.id]
-        self._emit("crash", uid, uid, {"type": "Crash"})
+        self.ledger.cancel_timers(uid)
+        self.ledger.emit("crash", uid, uid, {"type": "Crash"})
 
     def restart(self, uid: int, amnesia: bool = False) -> None:
         """Start node ``uid`` again from its stable storage (or without it: ``amnesia=True``).
@@ -224,7 +200,7 @@ class Simulation:
         if amnesia:
             storage["paxos"] = {}
         self._nodes[uid] = self._make(uid, storage)
-        self._emit("restart", uid, uid, {"type": "Restart", "amnesia": amnesia})
+        self.ledger.emit("restart", uid, uid, {"type": "Restart", "amnesia": amnesia})
         self._record_state(uid)
         self._perform(uid, self._nodes[uid].start())
 
@@ -232,12 +208,28 @@ class Simulation:
         """Cut the network into ``groups``; nodes named in no group form one more group."""
         sets = [set(g) for g in groups]
         self.actions.append(("partition", *(tuple(sorted(g)) for g in sets)))
-        self._groups = sets
+        self.ledger.partition(sets)
 
     def heal(self) -> None:
         """Join all partitions again."""
         self.actions.append(("heal",))
-        self._groups = None
+        self.ledger.partition(None)
+
+    def set_faults(self, loss: float = 0.0, duplicate: float = 0.0,
+                   delay: float | tuple[float, float] = 0.0,
+                   links: Iterable[tuple[int, int]] | None = None,
+                   phases: Iterable[str] | None = None) -> None:
+        """Faults for the messages sent from now on, seeded by ``seed`` (as ``Cluster``'s).
+
+        Loss and duplication probabilities; ``delay`` in ms, fixed or ``(low, high)``;
+        ``links`` limits them to those ``(src, dst)`` pairs (default: every link),
+        ``phases`` to the messages of those phases, e.g. ``PAXOS_PHASES`` to spare the
+        election. A call replaces the faults of the links it names (without ``links``:
+        of every link, so ``set_faults()`` ends every fault).
+        """
+        spec, links, action = fault_setting(loss, duplicate, delay, links, phases)
+        self.actions.append(action)
+        self.ledger.set_faults(spec, links)
 
     # -- reading the state -----------------------------------------------------------------
     def decided(self) -> dict[int, Value]:
@@ -247,8 +239,7 @@ class Simulation:
 
     def all_decided(self) -> bool:
         """True when every client has heard a decision."""
-        clients = self.config.client_uids
-        return bool(clients) and all(u in self.decided() for u in clients)
+        return driver.all_decided(self)
 
     def impossible(self) -> str | None:
         """Why no value can be chosen now, e.g. ``"no quorum: acceptors 2, 3 of 3 are down"``."""
@@ -257,27 +248,39 @@ class Simulation:
         return blocked_reason(self.config, self.alive(), self.leader() is not None)
 
     def elected(self) -> bool:
-        """True once a leader exists and every live node knows its role."""
-        snaps = [self._snapshots.get(u, {}) for u in self._nodes]
-        return self.leader() is not None and all(s.get("role") for s in snaps)
+        """True once a leader exists and every live node knows its role (a client: its proposer)."""
+        snaps = self.ledger.snapshots
+        return self.leader() is not None and all(driver.knows_role(snaps.get(u, {}))
+                                                 for u in self._nodes)
 
     def alive(self) -> dict[int, bool]:
+        """Which nodes run: ``{uid: bool}``."""
         return {uid: uid in self._nodes for uid in self._all_uids()}
 
     def snapshot(self) -> dict[int, dict]:
         """Every node's state as plain data, with ``alive`` (crashed nodes: last known state)."""
-        return {uid: {**self._snapshots.get(uid, {"uid": uid}), "alive": uid in self._nodes}
+        snaps = self.ledger.snapshots
+        return {uid: {**snaps.get(uid, {"uid": uid}), "alive": uid in self._nodes}
                 for uid in self._all_uids()}
+
+    @property
+    def trace(self) -> list[dict[str, Any]]:
+        """A new list of the trace events so far (the events themselves are shared)."""
+        return list(self.ledger.trace)
+
+    @property
+    def monitor(self) -> SafetyMonitor:
+        """The live safety monitor every event goes through."""
+        return self.ledger.monitor
 
     @property
     def violations(self) -> list[Violation]:
         """Safety violations found so far (checked as every event happens)."""
-        return self.monitor.violations
+        return list(self.ledger.monitor.violations)
 
     def leader(self) -> int | None:
         """The elected leader's uid, once some node has won the election."""
-        leaders = [s["leader"] for s in self._snapshots.values() if s.get("leader", -1) >= 0]
-        return leaders[0] if leaders else None
+        return driver.leader_of(self.ledger.snapshots.values())
 
     @classmethod
     def replay(cls, config: Config, actions: Iterable[tuple], seed: int = 0,
@@ -288,101 +291,66 @@ class Simulation:
         actions added are taken off first, so they are not added twice.
         """
         actions = list(actions)
-        proposed = [tuple(a[1:3]) for a in actions if a[0] == "propose"]
-        if proposed and list(config.clients[-len(proposed):]) == proposed:
-            config = replace(config, clients=config.clients[:-len(proposed)])
-        sim = cls(config, seed=seed, impl=impl)
-        for name, *args in actions:
-            getattr(sim, name)(*args)
+        sim = cls(driver.replay_config(config, actions), seed=seed, impl=impl)
+        driver.apply(sim, actions)
         return sim
 
     # -- internals -------------------------------------------------------------------------
     def _all_uids(self) -> list[int]:
-        return list(range(self.config.n_consensus + len(self.config.clients)))
+        return driver.all_uids(self.config)
 
     def _check_uid(self, uid: int) -> None:
-        if uid not in self._all_uids():
-            raise ValueError(f"uid {uid}: no such node (uids are 0..{len(self._all_uids()) - 1})")
-
-    def _new_id(self) -> int:
-        self._next_id += 1
-        return self._next_id - 1
-
-    def _get(self, mid: int) -> Pending:
-        try:
-            return self._pending[mid]
-        except KeyError:
-            raise KeyError(f"no pending message or timer #{mid}") from None
-
-    def _take(self, mid: int) -> Pending:
-        item = self._get(mid)
-        del self._pending[mid]
-        return item
-
-    def _blocked(self, src: int, dst: int) -> bool:
-        if self._groups is None:
-            return False
-        return self._group_of(src) != self._group_of(dst)
-
-    def _group_of(self, uid: int) -> int:
-        # Nodes named in no group (clients added later too) share one more group.
-        return next((i for i, g in enumerate(self._groups) if uid in g), -1)
+        driver.check_uid(self.config, uid)
 
     def _arrive(self, item: Pending) -> None:
+        emit = self.ledger.emit
         if item.kind == "Timer":
-            self._emit("timer", item.dst, item.dst, item.msg, id=item.id)
+            emit("timer", item.dst, item.dst, item.msg, id=item.id)
             node = self._nodes.get(item.dst)
             if node is not None:
                 self._perform(item.dst, node.fire(item.msg.name))
             return
         node = self._nodes.get(item.dst)
-        reason = "crashed" if node is None else ("partition" if self._blocked(item.src, item.dst)
-                                                 else None)
+        reason = "crashed" if node is None else (
+            "partition" if self.ledger.blocked(item.src, item.dst) else None)
         if reason:
-            self._emit("drop", item.src, item.dst, item.msg, id=item.id, reason=reason)
+            emit("drop", item.src, item.dst, item.msg, id=item.id, reason=reason)
             return
-        self._emit("deliver", item.src, item.dst, item.msg, id=item.id)
+        emit("deliver", item.src, item.dst, item.msg, id=item.id)
         self._perform(item.dst, node.handle(item.src, item.msg))
 
-    def _perform(self, uid: int, effects: list[Effect]) -> None:
-        for e in effects:
-            if isinstance(e, Send):
-                item = Pending(self._new_id(), uid, e.dst, e.msg, self.now)
-                self._pending[item.id] = item
-                self._emit("send", uid, e.dst, e.msg, id=item.id)
-            elif isinstance(e, Persist):
-                self._storage[uid] = e.data
-            elif isinstance(e, SetTimer):
-                self._cancel_timer(uid, e.name)
-                item = Pending(self._new_id(), uid, uid, Timer(e.name), self.now + e.delay)
-                self._pending[item.id] = item
-            elif isinstance(e, CancelTimer):
-                self._cancel_timer(uid, e.name)
-            elif isinstance(e, Decide):
-                self._emit("decide", uid, uid, {"type": "Decided", "v": e.v, "n": e.n},
-                           phase="3")
+    def _perform(self, uid: int, effects) -> None:
+        perform(effects, _Sink(self, uid))
         self._record_state(uid)
-
-    def _cancel_timer(self, uid: int, name: str) -> None:
-        for p in list(self._pending.values()):
-            if p.kind == "Timer" and p.dst == uid and p.msg.name == name:
-                del self._pending[p.id]
 
     def _record_state(self, uid: int) -> None:
         node = self._nodes.get(uid)
-        if node is None:
-            return
-        snap = node.snapshot()
-        if snap != self._snapshots.get(uid):
-            self._snapshots[uid] = snap
-            self._emit("state", uid, None, {"type": "State", **snap}, phase=None)
+        if node is not None:
+            self.ledger.record_state(uid, node.snapshot())
 
-    def _emit(self, kind: str, src: int, dst: int | None, msg: Message | dict,
-              phase: str | None = "", **extra) -> None:
-        body = msg.to_dict() if isinstance(msg, Message) else msg
-        if phase == "":
-            phase = msg.phase if isinstance(msg, Message) else None
-        ev = {"seq": len(self.trace), "t": self.now, "kind": kind, "src": src, "dst": dst,
-              "msg": body, "phase": phase, **extra}
-        self.trace.append(ev)
-        self.monitor.observe(ev)
+
+class _Sink:
+    """Where node ``uid``'s effects go in a Simulation: the ledger and its storage dict."""
+
+    __slots__ = ("sim", "uid")
+
+    def __init__(self, sim: Simulation, uid: int):
+        self.sim, self.uid = sim, uid
+
+    def send(self, dst: int, msg: Message) -> None:
+        ledger = self.sim.ledger
+        for copy in ledger.fate(ledger.send(self.uid, dst, msg)):
+            ledger.hold(copy)
+
+    def persist(self, data: dict[str, Any]) -> None:
+        self.sim._storage[self.uid] = data
+
+    def set_timer(self, name: str, delay: float) -> None:
+        self.sim.ledger.set_timer(self.uid, name, delay)
+
+    def cancel_timer(self, name: str) -> None:
+        self.sim.ledger.cancel_timers(self.uid, name)
+
+    def decide(self, v: Value, n: int) -> None:
+        self.sim.ledger.emit("decide", self.uid, self.uid, {"type": "Decided", "v": v, "n": n},
+                             phase="3")

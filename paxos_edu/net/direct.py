@@ -59,11 +59,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.codec import BadMessage, Envelope, decode, encode, key_from_passphrase
 from ..core.config import Config, Value
-from ..core.effects import CancelTimer, Decide, Effect, Persist, Send, SetTimer
+from ..core.effects import Decide, Effect
 from ..core.messages import Message, Roles, Token
 from ..core.node import ClientNode, Node, make_node
 from ..core.stored import check_state
 from . import storage
+from .asyncnode import AsyncNode
 from .control import reason_category
 
 if TYPE_CHECKING:  # the hosts parser lives outside core/net; nodes only use its fields
@@ -145,19 +146,18 @@ def _fmt_uids(uids) -> str:
 
 
 # -- the node --------------------------------------------------------------------------------
-class DirectNode(asyncio.DatagramProtocol):
+class DirectNode(AsyncNode):
     """One core node on an asyncio loop, exchanging signed datagrams directly with its peers."""
 
     def __init__(self, uid: int, config: Config, key: bytes, peers: dict[int, tuple[str, int]],
                  path: str, loop: asyncio.AbstractEventLoop,
                  out: Callable[[str], None] | None = None):
+        super().__init__(loop, path)
         self.uid = uid
         self.config = config
         self.key = key
         self.peers = peers
         self.by_addr = {addr: u for u, addr in peers.items()}
-        self.path = path
-        self.loop = loop
         self.out = out or (lambda line: print(line, flush=True))
         self.name = f"node {uid}" if uid < config.n_consensus else f"client {uid}"
         saved = storage.load(path, config)  # StateError naming the file and field if damaged
@@ -169,7 +169,6 @@ class DirectNode(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.out_seq = time.time_ns() // 1000  # above anything my previous run sent
         self.seen: dict[int, tuple[int, set[int]]] = {}
-        self.timers: dict[str, asyncio.TimerHandle] = {}
         self.bad: Counter = Counter()
         self.decided: Value | None = None
         self.has_decided = False
@@ -192,9 +191,7 @@ class DirectNode(asyncio.DatagramProtocol):
             self.loop.stop()
 
     def close(self) -> None:
-        for handle in self.timers.values():
-            handle.cancel()
-        self.timers.clear()
+        self.disarm_all()
         if self.transport is not None:
             self.transport.close()
 
@@ -249,34 +246,16 @@ class DirectNode(asyncio.DatagramProtocol):
         knew_roles = self.node.roles is not None
         try:
             effects = handler()
-            self.perform(effects)
+            self.perform(effects)  # in order: a Persist is on disk before later Sends leave
         except Exception:  # a bug in a role must not take the node down
             self.bad["handler error"] += 1
             traceback.print_exc()
             return
         self.tell(before, knew_roles, effects)
 
-    def perform(self, effects: list[Effect]) -> None:
-        # In order: a Persist is on disk (fsynced) before the Sends after it leave.
-        for e in effects:
-            if isinstance(e, Send):
-                self.send(e.dst, e.msg)
-            elif isinstance(e, Persist):
-                storage.write(self.path, e.data)
-            elif isinstance(e, SetTimer):
-                self.cancel(e.name)
-                self.timers[e.name] = self.loop.call_later(max(e.delay, 0) / 1000, self.fire, e.name)
-            elif isinstance(e, CancelTimer):
-                self.cancel(e.name)
-
-    def fire(self, name: str) -> None:
-        self.timers.pop(name, None)
+    # -- the effect sink (``AsyncNode``: persist, timers; a decision is told by ``tell``) ----
+    def on_timer(self, name: str) -> None:
         self.step(lambda: self.node.fire(name))
-
-    def cancel(self, name: str) -> None:
-        handle = self.timers.pop(name, None)
-        if handle is not None:
-            handle.cancel()
 
     def send(self, dst: int, msg: Message) -> None:
         addr = self.peers.get(dst)
@@ -305,7 +284,7 @@ class DirectNode(asyncio.DatagramProtocol):
                      f"v={after['accepted_v']} (on disk before the reply left)")
         for e in effects:
             if isinstance(e, Decide):
-                self.decide(e)
+                self.tell_decision(e)
 
     def roles_line(self) -> str:
         roles = self.node.roles
@@ -319,7 +298,7 @@ class DirectNode(asyncio.DatagramProtocol):
                 f"{_fmt_uids(roles.proposers)}, acceptors {_fmt_uids(roles.acceptors)}, learners "
                 f"{_fmt_uids(roles.learners)}, clients {_fmt_uids(roles.clients)}")
 
-    def decide(self, e: Decide) -> None:
+    def tell_decision(self, e: Decide) -> None:
         if self.consensus:
             self.out(f"{self.name}: phase 3 decided {e.v} (n={e.n}), telling the clients")
             return

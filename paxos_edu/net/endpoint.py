@@ -1,11 +1,11 @@
 """The node side: one ``core`` node on an asyncio loop, talking UDP to the controller's switch.
 
-``NodeEndpoint`` is an asyncio datagram protocol. It performs the node's effects in
-order: ``Send`` becomes a signed datagram to the switch (addressed by ``dst`` inside
-the envelope), ``Persist`` an atomic fsynced file write that finishes before the next
-effect, ``SetTimer``/``CancelTimer`` loop timers (in run mode) and reports, ``Decide`` a
-report. After every input it reports its new state (always in step mode, where the
-controller waits for that ``done`` before going on).
+``NodeEndpoint`` is an ``asyncnode.AsyncNode``: an asyncio datagram protocol that is its
+node's effect sink, given the node's effects in order. ``Send`` becomes a signed datagram to
+the switch (addressed by ``dst`` inside the envelope), ``Persist`` an atomic fsynced file
+write that finishes before the next effect, ``SetTimer``/``CancelTimer`` loop timers (in
+run mode) and reports, ``Decide`` a report. After every input it reports its new state
+(always in step mode, where the controller waits for that ``done`` before going on).
 
 With peer links on (``links`` command: run mode, no faults), a ``Send`` goes straight
 to the peer's address, and everything the node reports about one input (the message it
@@ -36,9 +36,9 @@ from collections import Counter
 from typing import Any
 
 from ..core.codec import BadMessage, Envelope, decode, encode
-from ..core.effects import CancelTimer, Decide, Persist, Send, SetTimer
 from ..core.node import make_node
 from . import storage
+from .asyncnode import AsyncNode
 from .control import control_key, encode_control, reason_category
 from .spec import config_from_dict, impl_from_spec
 
@@ -47,18 +47,17 @@ STATS_DELAY = 0.02
 RCVBUF = 1 << 20
 
 
-class NodeEndpoint(asyncio.DatagramProtocol):
+class NodeEndpoint(AsyncNode):
     """Drive one node from ``init`` (the controller's first stdin line) until told to stop."""
 
     def __init__(self, init: dict[str, Any], loop: asyncio.AbstractEventLoop):
-        self.loop = loop
+        super().__init__(loop, init["storage"])
         self.uid: int = init["uid"]
         self.key = bytes.fromhex(init["key"])
         self.ckey = control_key(self.key)
         self.switch = tuple(init["switch"])
         self.mode: str = init["mode"]
         self.nonce: str = init["nonce"]
-        self.path: str = init["storage"]
         self.transport: asyncio.DatagramTransport | None = None
         self.out_seq = 0
         self.last_in = 0
@@ -68,7 +67,6 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         self.direct = False  # whether to send over peer links (in run mode)
         self.batch: list[dict] | None = None  # reports held until the input is handled
         self.outbox: list[tuple[bytes, tuple]] | None = None  # peer datagrams, after the batch
-        self.handles: dict[str, asyncio.TimerHandle] = {}
         self.bad: Counter = Counter()
         self.stats_due = False
         self.last_snapshot: dict | None = None
@@ -129,10 +127,10 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         if name == "start":
             self.run(self.node.start, "cmd", ref, force=True)
         elif name == "fire":
-            self.drop_handle(cmd["name"])
+            self.disarm(cmd["name"])
             self.run(lambda: self.node.fire(cmd["name"]), "cmd", ref, force=True)
         elif name == "cancel":
-            self.drop_handle(cmd["name"])
+            self.disarm(cmd["name"])
             self.finish("cmd", ref, force=True)
         elif name == "add_client":
             self.node.config = config_from_dict(cmd["config"])
@@ -154,8 +152,7 @@ class NodeEndpoint(asyncio.DatagramProtocol):
     def set_mode(self, mode: str, timers: list) -> None:
         """step: stop running my own timers (the controller fires them); run: arm ``timers``."""
         self.mode = mode
-        for name in list(self.handles):
-            self.drop_handle(name)
+        self.disarm_all()
         if mode == "run":
             for name, delay in timers:
                 self.arm(name, delay)
@@ -189,7 +186,7 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         if first is not None:
             self.report(first)
         try:
-            self.perform(handler())
+            self.perform(handler())  # in order: if a Persist raises, no Send after it leaves
         except Exception:  # a bug in a role must not take the node (or the lesson) down
             self.count("handler error")
             traceback.print_exc()
@@ -213,23 +210,19 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         for data, peer in outbox:
             self.transport.sendto(data, peer)
 
-    def perform(self, effects) -> None:
-        # In order; if a Persist fails (it raises), the Sends after it never leave.
-        for e in effects:
-            if isinstance(e, Send):
-                self.send(e.dst, e.msg)
-            elif isinstance(e, Persist):
-                storage.write(self.path, e.data)
-            elif isinstance(e, SetTimer):
-                self.drop_handle(e.name)
-                if self.mode == "run":
-                    self.arm(e.name, e.delay)
-                self.report({"type": "timer_set", "name": e.name, "delay": e.delay})
-            elif isinstance(e, CancelTimer):
-                self.drop_handle(e.name)
-                self.report({"type": "timer_cancel", "name": e.name})
-            elif isinstance(e, Decide):
-                self.report({"type": "decide", "v": e.v, "n": e.n})
+    # -- the effect sink (``AsyncNode``; ``send`` is below) -----------------------------------
+    def set_timer(self, name: str, delay: float) -> None:
+        self.disarm(name)
+        if self.mode == "run":
+            self.arm(name, delay)
+        self.report({"type": "timer_set", "name": name, "delay": delay})
+
+    def cancel_timer(self, name: str) -> None:
+        self.disarm(name)
+        self.report({"type": "timer_cancel", "name": name})
+
+    def decide(self, v, n: int) -> None:
+        self.report({"type": "decide", "v": v, "n": n})
 
     def send(self, dst: int, msg) -> None:
         try:
@@ -275,17 +268,8 @@ class NodeEndpoint(asyncio.DatagramProtocol):
         return self.out_seq
 
     # -- timers -------------------------------------------------------------------------------
-    def arm(self, name: str, delay_ms: float) -> None:
-        self.handles[name] = self.loop.call_later(max(delay_ms, 0) / 1000, self.on_timer, name)
-
-    def drop_handle(self, name: str) -> None:
-        handle = self.handles.pop(name, None)
-        if handle is not None:
-            handle.cancel()
-
     def on_timer(self, name: str) -> None:
         """A timer I run myself (run mode) expired: report it, then let the node act."""
-        self.handles.pop(name, None)
         self.run(lambda: self.node.fire(name), "timer", 0,
                  first={"type": "timer_fired", "name": name})
 

@@ -39,6 +39,7 @@ class Nodes:
         self.procs = ProcessSet()
         self.launcher: Launcher | None = None
         self.live: dict[int, NodeProcess] = {}
+        self.links: tuple = ()  # the last peer-link table every live node was told
         switch.ask_sync = self.ask_sync
 
     def spawn(self, uid: int, config: Config, rng: str, resume: bool = False,
@@ -102,6 +103,24 @@ class Nodes:
         refs = {uid: self.live[uid].command(cmd, fields) for uid in uids if uid in self.live}
         for uid, ref in refs.items():
             self.wait_done(uid, "cmd", ref)
+
+    def relink(self, first: int | None = None) -> None:
+        """Tell every live node its peers' addresses and whether to send to them directly.
+
+        Peer links skip the switch on the way (half the hops, so half the latency) and are
+        on only while the switch has nothing to do to a message in run mode: no partition,
+        no link faults. ``first``, a node with a new address, hears first, so that it
+        knows everyone before anyone sends to it. Waits for every node's ``done``.
+        """
+        peers = self.switch.peer_table(self.live)
+        links = (self.switch.direct_ok(), tuple(map(tuple, peers)))
+        if links == self.links:
+            return
+        self.links = links
+        fields = {"direct": links[0], "peers": peers}
+        if first is not None:
+            self.command_all([first], "links", fields)
+        self.command_all([u for u in self.live if u != first], "links", fields)
 
     def ask_sync(self, uid: int) -> None:
         """The switch needs proof of what ``uid`` has sent: ask it (any thread) for ``synced``."""

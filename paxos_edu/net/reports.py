@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 from ..core.codec import BadMessage, Envelope, decode
 from ..core.messages import Timer
-from ..sim import Pending
 from .control import check_ctl, reason_category
 
 SYNC_RESEND = 0.5
@@ -123,7 +122,7 @@ class Reports:
 
     def _record_copy(self, env: Envelope, **extra) -> None:
         """A message sent over a peer link: record it as sent and delivered (or dropped)."""
-        mid = self.new_id()
+        mid = self.ledger.new_id()
         self.emit("send", env.src, env.dst, env.msg, id=mid, **extra)
         peer = self.peers.get(env.dst)
         if peer is None or not peer.alive:
@@ -133,18 +132,16 @@ class Reports:
             self.routes["peer link"] += 1
 
     def _on_timer_set(self, uid: int, ctl: dict) -> None:
-        self.cancel_timers(uid, ctl["name"])
-        item = Pending(self.new_id(), uid, uid, Timer(ctl["name"]), self.now() + ctl["delay"])
-        self.pending[item.id] = item
+        self.ledger.set_timer(uid, ctl["name"], ctl["delay"])
 
     def _on_timer_cancel(self, uid: int, ctl: dict) -> None:
         self.cancel_timers(uid, ctl["name"])
 
     def _on_timer_fired(self, uid: int, ctl: dict) -> None:
         """Run mode: the node ran its own timer; record it under the id it was pending as."""
-        mine = [p for p in self.timers(uid) if p.msg.name == ctl["name"]]
-        mid = mine[0].id if mine else self.new_id()
-        self.pending.pop(mid, None)
+        mine = [p for p in self.ledger.timers(uid) if p.msg.name == ctl["name"]]
+        mid = mine[0].id if mine else self.ledger.new_id()
+        self.ledger.pending.pop(mid, None)
         self.emit("timer", uid, uid, Timer(ctl["name"]), id=mid)
 
     def _on_decide(self, uid: int, ctl: dict) -> None:

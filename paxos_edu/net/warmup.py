@@ -72,8 +72,7 @@ def rehearse(workdir: str) -> Any:
             if dst in by_addr:
                 by_addr[dst].datagram_received(data, src)
         for node in nodes.values():
-            for name in list(node.handles):
-                node.drop_handle(name)
+            node.disarm_all()
         return nodes[uids[-1]].node.snapshot().get("decided")
     finally:
         loop.close()

@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..core.config import Config
-from ..sim import Simulation
 from ..trace import message_counts
 from .ring import best_case, worst_case
 from .style import PHASE_COLORS, PHASE_NAMES, TEXT_COLOR, new_axes, phase_color
@@ -40,6 +39,8 @@ def election_tokens(n: int, ring: str = "ascending", ring_seed: int = 0,
     """
     if n < 3:
         raise ValueError(f"n={n}: a run needs a proposer, an acceptor and a learner (n >= 3)")
+    from ..sim import Simulation  # measured by running one: the rest of viz only draws traces
+
     sim = Simulation(Config(proposers=1, acceptors=n - 2, learners=1, ring=ring,
                             ring_seed=ring_seed))
     sim.start()

@@ -53,7 +53,7 @@ class FaultyRun:
         sim = self.sim
         messages = [p for p in sim.pending() if p.kind == "Message"]
         if op == "step":
-            sim.step()
+            sim.step(order="random")
         elif op in ("deliver", "drop", "duplicate", "delay") and messages:
             item = messages[x % len(messages)]
             if op == "delay":
@@ -96,7 +96,7 @@ class FaultyRun:
         for uid in sorted(self.down):
             self.sim.restart(uid)
         self.down.clear()
-        return self.sim.run(max_steps=max_steps)
+        return self.sim.run(until=None, max_steps=max_steps, order="random").steps
 
 
 def random_schedule(rng: random.Random, length: int) -> list[tuple[str, int]]:

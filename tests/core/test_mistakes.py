@@ -53,7 +53,7 @@ def phase2(sim: Simulation, proposer: int, acceptors: tuple[int, ...], v) -> Non
 
 def finish(sim: Simulation) -> Simulation:
     """No more faults: let the simulator deliver everything that is left."""
-    sim.run(max_steps=5_000)
+    sim.run(until=None, max_steps=5_000, order="random")
     return sim
 
 

@@ -115,7 +115,7 @@ def test_decisions_survive_duplicating_every_message():
             break
         sim.duplicate(messages[0].id)
         sim.deliver(messages[0].id)
-    sim.run(max_steps=20_000)
+    sim.run(until=None, max_steps=20_000, order="random")
     assert sim.violations == []
     assert len(set(sim.decided().values())) == 1 and sim.all_decided()
 
@@ -129,7 +129,7 @@ def test_a_lost_roles_message_does_not_stop_a_client_from_deciding(lost_at):
     fifo(sim, ("Token",))
     leader = sim.leader()
     sim.drop(find(sim, "Roles", dst=lost_at).id)
-    sim.run(max_steps=3_000, until="decided")
+    sim.run(until="decided", max_steps=3_000, order="random")
     assert sim.decided() == {5: 210} and sim.violations == []
     asked = [ev for ev in sim.trace if ev["kind"] == "send" and ev["src"] == lost_at
              and ev["msg"] in ({"type": "AskRoles"}, {"type": "Token", "uid": lost_at})]

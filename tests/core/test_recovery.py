@@ -106,14 +106,14 @@ def test_losing_any_election_or_setup_messages_heals(seed):
     cfg = Config(proposers=2, acceptors=3, learners=2, clients=((210, 0), (220, 1)))
     sim = Simulation(cfg, seed=seed).start()
     for _ in range(rng.randint(5, 120)):
-        item = sim.next_item()
+        item = sim.next_item(order="random")
         if item is None:
             break
         if item.kind == "Message" and item.msg.type in ("Token", "Roles", "AskRoles") \
                 and rng.random() < 0.5:
             sim.drop(item.id)
         else:
-            sim.step()
-    sim.run(until="decided", max_steps=20_000)
+            sim.step(order="random")
+    sim.run(until="decided", max_steps=20_000, order="random")
     assert sim.all_decided(), sim.pending()
     assert sim.violations == []

@@ -29,34 +29,40 @@ def without_time(trace):
 
 def test_same_seed_and_same_calls_give_the_same_trace():
     a, b = contended(7), contended(7)
-    a.run()
-    b.run()
+    a.run(until=None, order="random")
+    b.run(until=None, order="random")
     assert a.trace == b.trace and a.decided() == b.decided()
     assert len(a.trace) > 50
 
 
 def test_the_seed_picks_the_schedule():
-    """Different seeds reorder deliveries (over a few seeds, more than one trace appears)."""
-    traces = set()
+    """With order="random", different seeds reorder deliveries (over a few seeds, more than
+    one trace appears); the default order, oldest first, gives one trace whatever the seed."""
+    traces, fifo_traces = set(), set()
     for seed in range(5):
         sim = contended(seed)
-        sim.run()
+        sim.run(order="random")
         assert sim.violations == [] and sim.all_decided()
         traces.add(json.dumps(sim.trace))
+        oldest = contended(seed)
+        oldest.run()
+        fifo_traces.add(json.dumps(without_time(oldest.trace)))
     assert len(traces) > 1
+    assert len(fifo_traces) == 1
 
 
-def test_run_decides_and_the_trace_is_safe():
+def test_run_until_nothing_is_pending_decides_and_the_trace_is_safe():
     sim = contended()
-    steps = sim.run()
-    assert 0 < steps < 10_000 and sim.pending() == []
+    result = sim.run(until=None)
+    assert result.status == "idle" and result.ok and sim.pending() == []
+    assert 0 < result.steps < 10_000 and result.decided == sim.decided()
     assert sim.all_decided() and len(set(sim.decided().values())) == 1
     assert sim.violations == [] == check_safety(sim.trace)
 
 
 def test_run_until_decided_stops_as_soon_as_every_client_has_heard():
     sim = contended()
-    sim.run(until="decided")
+    assert sim.run(until="decided").status == "decided"
     assert sim.all_decided()
     last_decide = max(i for i, ev in enumerate(sim.trace)
                       if ev["kind"] == "decide" and ev["src"] in sim.config.client_uids)
@@ -105,14 +111,14 @@ def test_replay_reproduces_a_run_with_a_partition():
 def test_replay_of_a_free_run_reproduces_every_event_in_order():
     """Replaying a run() gives the same events in the same order (times aside, see below)."""
     sim = contended()
-    sim.run()
+    sim.run(until=None)
     again = Simulation.replay(CFG, sim.actions, seed=7)
     assert without_time(again.trace) == without_time(sim.trace)
 
 
 def test_replay_of_a_free_run_reproduces_the_times_too():
     sim = contended()
-    sim.run()
+    sim.run(until=None)
     assert any(ev["kind"] == "timer" for ev in sim.trace)
     assert Simulation.replay(CFG, sim.actions, seed=7).trace == sim.trace
 
@@ -171,7 +177,7 @@ def test_a_partition_drops_cross_group_messages_with_reason_partition():
     assert delivered == {1}
     assert dropped == {2: "partition", 3: "partition"}
     sim.heal()
-    sim.run()
+    sim.run(until=None)
     assert sim.decided() == {5: 210}
 
 
@@ -188,7 +194,7 @@ def test_a_crashed_node_loses_messages_sent_to_it_and_its_timers():
     drop = sim.trace[-1]
     assert (drop["kind"], drop["dst"], drop["reason"]) == ("drop", 0, "crashed")
     sim.restart(0)
-    sim.run()
+    sim.run(until=None)
     assert sim.decided() == {5: 210}
     assert [ev["kind"] for ev in sim.trace if ev["src"] == 0 and ev["kind"] in (
         "crash", "restart")] == ["crash", "restart"]
@@ -206,7 +212,7 @@ def test_messages_from_a_crashed_node_are_still_in_flight():
 def test_decided_maps_client_uids_to_the_value_they_heard():
     sim = contended()
     assert sim.decided() == {}
-    sim.run()
+    sim.run(until=None)
     assert set(sim.decided()) == {6, 7}
     value = sim.decided()[6]
     assert value in (210, 220) and sim.decided()[7] == value
@@ -249,7 +255,7 @@ def test_unknown_ids_and_uids_are_refused_clearly():
 def test_every_event_follows_the_trace_schema():
     """seq counts from 0, t never goes back in a free run, kinds and fields as in docs/architecture.md."""
     sim = contended()
-    sim.run()
+    sim.run(until=None)
     assert [ev["seq"] for ev in sim.trace] == list(range(len(sim.trace)))
     assert all(validate_event(ev) is None for ev in sim.trace)
     assert {ev["kind"] for ev in sim.trace} <= set(EVENT_KINDS)
@@ -263,7 +269,7 @@ def test_every_event_follows_the_trace_schema():
 
 def test_message_counts_count_sends_by_kind_and_phase():
     sim = contended()
-    sim.run()
+    sim.run(until=None)
     counts = message_counts(sim.trace)
     assert counts["by_kind"]["Token"] >= 2 * 6 - 1
     assert counts["by_kind"]["Proposal"] % 3 == 0
@@ -281,7 +287,7 @@ def test_the_online_monitor_and_the_offline_checker_agree():
 
 def test_jsonl_export_and_import_round_trip(tmp_path):
     sim = contended()
-    sim.run()
+    sim.run(until=None)
     path = to_jsonl(sim.trace, tmp_path / "run.jsonl")
     assert path.read_text().count("\n") == len(sim.trace)
     assert read_jsonl(path) == sim.trace
@@ -294,7 +300,7 @@ def test_check_safety_reads_a_trace_file(tmp_path):
     from .test_mistakes import no_adopt_schedule
 
     safe = contended()
-    safe.run()
+    safe.run(until=None)
     assert check_safety(to_jsonl(safe.trace, tmp_path / "safe.jsonl")) == []
     broken = no_adopt_schedule({"proposer": NoAdoptProposer})
     path = to_jsonl(broken.trace, tmp_path / "broken.jsonl")
@@ -320,7 +326,8 @@ def test_a_ring_node_down_before_the_election_ends_is_named_in_the_status():
     sim = Simulation(Config(proposers=1, acceptors=3, learners=1, clients=((7, 0),)),
                      seed=1).start()
     sim.crash(4)  # the largest uid: its own token, the winner, dies with it
-    sim.run()
+    result = sim.run(until=None)
+    assert result.status == sim.impossible() and not result.ok
     assert sim.leader() is None and sim.decided() == {}
     assert sim.impossible() == ("election cannot finish: node 4 is down, and the winning "
                                 "token must pass every node of the ring")

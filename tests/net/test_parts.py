@@ -131,7 +131,7 @@ def test_a_new_process_on_a_dead_process_port_is_heard():
         sw.expect(5, "second")
         hello("second", 1)
         sw.receive(encode(Envelope(5, 0, Proposal(1, 1), 2), KEY), addr)
-        assert [p.msg for p in sw.pending.values()] == [Proposal(1, 1)]
+        assert [p.msg for p in sw.pending()] == [Proposal(1, 1)]
         assert sw.stats()["total"] == 0
     finally:
         sw.close()

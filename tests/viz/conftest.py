@@ -25,7 +25,7 @@ def paxos_trace() -> list[dict]:
     sim.propose(210, proposer=0)
     sim.propose(220, proposer=1)
     sim.start()
-    sim.run()
+    sim.run(until=None, order="random")  # the seeded schedule these tests were drawn on
     return sim.trace
 
 
@@ -36,9 +36,9 @@ def amnesia_trace() -> list[dict]:
     sim.propose(210)
     sim.start()
     while _acceptor_promised(sim.trace) is None:
-        sim.step()
+        sim.step(order="random")
     sim.restart(_acceptor_promised(sim.trace), amnesia=True)
-    sim.run()
+    sim.run(until=None, order="random")  # the seeded schedule these tests were drawn on
     return sim.trace
 
 
@@ -49,11 +49,11 @@ def drop_trace() -> tuple[list[dict], int, int]:
     sim.propose(42)
     sim.start()
     while not any(p.msg.type == "Proposal" for p in sim.pending()):
-        sim.step()
+        sim.step(order="random")
     mid = next(p.id for p in sim.pending() if p.msg.type == "Proposal")
     sim.drop(mid)
     at = len(sim.trace) - 1
-    sim.run()
+    sim.run(until=None, order="random")  # the seeded schedule these tests were drawn on
     return sim.trace, mid, at
 
 
@@ -64,9 +64,9 @@ def crash_trace() -> tuple[list[dict], int]:
     sim.propose(7)
     sim.start()
     while not any(ev["kind"] == "send" and ev["msg"]["type"] == "Proposal" for ev in sim.trace):
-        sim.step()
+        sim.step(order="random")
     sim.crash(2)
-    sim.run()
+    sim.run(until=None, order="random")  # the seeded schedule these tests were drawn on
     return sim.trace, 2
 
 
@@ -76,7 +76,7 @@ def ring_trace() -> list[dict]:
     sim = Simulation(Config(proposers=3, acceptors=5, learners=3, ring="random", ring_seed=4),
                      seed=3)
     sim.start()
-    sim.run()
+    sim.run(until=None, order="random")  # the seeded schedule these tests were drawn on
     return sim.trace
 
 

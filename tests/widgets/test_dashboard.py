@@ -248,7 +248,7 @@ def test_reset_configures_again_and_a_preset_fills_the_panel(dash):
 def test_every_diagram_tab_renders_an_svg(dash):
     configure(dash, 2, 3, 1)
     dash.setup.start.click()
-    for _ in range(30):
+    for _ in range(31):  # the 31st step (oldest first) sends: proposer 1's Accepts
         dash.controls.step.click()
     for k in range(len(dash.tabs.children)):
         dash.tabs.selected_index = k
