@@ -105,6 +105,9 @@ class Cluster:
         self._finalizer()
         self._live.clear()
 
+    realtime = True
+    """The nodes are processes with clocks of their own; the past is the trace (``driver.py``)."""
+
     @property
     def closed(self) -> bool:
         return not self._finalizer.alive

@@ -34,7 +34,12 @@ The rules every driver keeps:
 - ``replay(config, actions, seed)`` (a classmethod) gives a new driver with another
   run's ``actions`` applied: the same script, the same run.
 - ``pause()``, ``resume()`` and ``close()`` are no-ops on a Simulation (it is always
-  in step mode and holds nothing to release); it is also a context manager.
+  in step mode and holds nothing to release, so ``closed`` stays False); both are context
+  managers.
+- ``realtime`` says whether the nodes run on clocks of their own (a Cluster's processes:
+  its past is what its trace recorded) or only when the caller steps them (a Simulation:
+  its past can be rebuilt exactly by ``replay``). Code above the drivers (the dashboard)
+  asks this, never which class it holds.
 
 Driver-specific extras, not part of ``Driver``: a Cluster's ``pids()``,
 ``addresses()``, ``stats()``, ``log(uid)``, ``switch_address``, ``closed``; a
@@ -83,6 +88,10 @@ class Driver(Protocol):
     seed: int
     started: bool
     actions: list[tuple]
+    realtime: bool
+
+    @property
+    def closed(self) -> bool: ...
 
     @property
     def mode(self) -> str: ...

@@ -41,6 +41,10 @@ class Simulation:
 
     mode = "step"
     """Always step mode: nothing moves until a call says so (``Cluster.mode``'s meaning)."""
+    realtime = False
+    """Nodes move only when stepped; the past can be rebuilt exactly (``driver.py``)."""
+    closed = False
+    """Never closed: ``close()`` has nothing to release and the run stays usable."""
 
     def __init__(self, config: Config | None = None, seed: int = 0,
                  impl: Mapping[str, type] | None = None, latency: float = 1.0):

@@ -26,8 +26,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..cluster import Cluster
-from ..sim import Simulation
+from ..driver import Driver
 from ..trace import jsonl, to_jsonl
 from ..viz import PaxosView, RingView, TimelineView, save_gif, to_html
 from ..viz.state import node_uids, roles_of
@@ -106,7 +105,7 @@ class Dashboard:
     number (see ``viz.style.SCALES``).
     """
 
-    def __init__(self, run: Simulation | Cluster | None = None, config=None, *,
+    def __init__(self, run: Driver | None = None, config=None, *,
                  preset: str | None = None, seed: int = 0, backend: str = SIMULATED,
                  cluster_options: dict | None = None, scale: float | str = "laptop",
                  keys: str | None = "dashboard", raise_errors: bool = False):
@@ -120,7 +119,7 @@ class Dashboard:
         self.glide = PlayGlide()
         self._tick_from: int | None = None   # the cursor a Play tick leaves from
         self._owned = _Owned()
-        self._attached: Simulation | Cluster | None = None
+        self._attached: Driver | None = None
         self.setup = SetupPanel(config, seed, backend, on_start=weak(self.start),
                                 on_reset=weak(self.reset))
         self.controls = TimeControls(
@@ -204,7 +203,7 @@ class Dashboard:
         self._owned.close()
 
     # -- configuring ---------------------------------------------------------------------------
-    def attach(self, run: Simulation | Cluster) -> None:
+    def attach(self, run: Driver) -> None:
         """Drive ``run`` (built elsewhere) from this dashboard; Start starts it if needed."""
         self._set_session(Session(run=run))
         self._attached = run

@@ -18,12 +18,12 @@ import weakref
 
 import ipywidgets as widgets
 
-from ..cluster import Cluster
 from ..core.config import Config
-from ..sim import Simulation
+from ..driver import Driver
 from ..viz import RingView
 from ..viz.ring import best_case, worst_case
 from ..viz.style import scale_factor
+from .history import make_driver
 from .render import DiagramImage
 from .session import BACKENDS, SIMULATED
 from .util import button, close_tree, weak
@@ -44,12 +44,12 @@ class _Run:
     """The run a widget owns, closed when the widget goes (no reference back to it)."""
 
     def __init__(self):
-        self.run: Simulation | Cluster | None = None
+        self.run: Driver | None = None
         self.root = None
 
     def close(self, widgets_too: bool = True) -> None:
-        if isinstance(self.run, Cluster):
-            self.run.close()
+        if self.run is not None:
+            self.run.close()  # a Cluster's processes stop; a Simulation has nothing to release
         if widgets_too and self.root is not None:
             close_tree(self.root)
 
@@ -122,7 +122,7 @@ class ElectionWidget:
 
     # -- reading -------------------------------------------------------------------------------
     @property
-    def run(self) -> Simulation | Cluster | None:
+    def run(self) -> Driver | None:
         return self._owned.run
 
     @property
@@ -188,10 +188,7 @@ class ElectionWidget:
             raise ValueError(f"ring {ring}: at least 3 nodes")
         self.config = Config(proposers=1, acceptors=n - 2, learners=1, ring=ring,
                              ring_seed=self.ring_seed.value)
-        if self.backend.value == SIMULATED:
-            run = Simulation(self.config, seed=self.seed)
-        else:
-            run = Cluster(self.config, mode="step", seed=self.seed)
+        run = make_driver(self.backend.value, self.config, self.seed)
         self._owned.run = run
         run.start()
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..cluster import Cluster
 from ..core.config import Config, blocked_reason
+from ..driver import Driver
 from ..labels import message_label, role_names
 from ..sim import Simulation
 from ..viz.state import Replay, World
@@ -36,6 +37,20 @@ from .scenarios import ScriptStep
 
 SIMULATED, REAL = "simulated", "real UDP processes"
 BACKENDS = (SIMULATED, REAL)
+
+
+def make_driver(backend: str, config: Config, seed: int = 0,
+                cluster_options: dict | None = None) -> Driver:
+    """The run a backend's name stands for: a Simulation, or a step-mode Cluster.
+
+    The one place the widgets name a driver class; everything else asks the ``Driver``
+    surface (``realtime``, ``closed``, ``mode``), never which class it holds.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r}: must be one of {', '.join(map(repr, BACKENDS))}")
+    if backend == REAL:
+        return Cluster(config, mode="step", seed=seed, **(cluster_options or {}))
+    return Simulation(config, seed=seed)
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,7 @@ class History:
     """
 
     def __init__(self, config: Config | None = None, seed: int = 0, backend: str = SIMULATED,
-                 script: Sequence[ScriptStep] = (), run: Simulation | Cluster | None = None,
+                 script: Sequence[ScriptStep] = (), run: Driver | None = None,
                  cluster_options: dict | None = None):
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}: must be one of {', '.join(map(repr, BACKENDS))}")
@@ -116,17 +131,13 @@ class History:
             self.seed = seed
             self.impl: dict = {}
             self.latency = 1.0
-            if backend == REAL:
-                self.head: Simulation | Cluster = Cluster(self.base_config, mode="step", seed=seed,
-                                                          **(cluster_options or {}))
-            else:
-                self.head = Simulation(self.base_config, seed=seed)
+            self.head: Driver = make_driver(backend, self.base_config, seed, cluster_options)
         self.run = self.head  # the run at the cursor
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property
     def backend(self) -> str:
-        return REAL if isinstance(self.head, Cluster) else SIMULATED
+        return REAL if self.head.realtime else SIMULATED
 
     @property
     def started(self) -> bool:
@@ -134,7 +145,7 @@ class History:
 
     @property
     def closed(self) -> bool:
-        return isinstance(self.head, Cluster) and self.head.closed
+        return self.head.closed
 
     def why_read_only(self) -> str | None:
         """Why the run cannot be changed at the cursor, in words; None when it can."""
@@ -181,7 +192,7 @@ class History:
         k = max(0, min(k, self.head_index))
         if k == self.cursor:
             return
-        if isinstance(self.head, Simulation):
+        if not self.head.realtime:  # its past can be rebuilt exactly
             if k == self.head_index:
                 self.run = self.head
             elif self.run is not self.head and k > self.cursor:
@@ -210,7 +221,7 @@ class History:
                 + (f"step {self._last_replayable()} or earlier" if self._last_replayable() >= 0
                    else "a step before Play"))
         keep = self.marks[:self.cursor + 1]
-        if isinstance(self.head, Cluster):
+        if self.head.realtime:  # into the simulator: its calls replay there
             actions = self.head.actions[:keep[-1].actions]
             self.head.close()
             self.head = self.run = self._replay_sim([])
@@ -256,7 +267,7 @@ class History:
         """
         if not self.marks:
             return []
-        if isinstance(self.run, Simulation) or self.at_head:
+        if not self.run.realtime or self.at_head:
             return [(pending_label(p, self.names), p.id) for p in self.run.pending()]
         w = self.world()
         return [(event_label(ev, self.names), mid) for mid, ev in w.in_flight.items()]
@@ -266,7 +277,7 @@ class History:
         """The checker's findings at the cursor (``run.violations`` when the run is there)."""
         if not self.marks:
             return []
-        if isinstance(self.run, Simulation) or self.at_head:
+        if not self.run.realtime or self.at_head:
             return list(self.run.violations)
         return list(self.world().violations)
 
@@ -368,7 +379,7 @@ class History:
             getattr(sim, name)(*args)
         return sim
 
-    def _adopt(self, run: Simulation | Cluster) -> None:
+    def _adopt(self, run: Driver) -> None:
         """Take over a run built elsewhere; a started Simulation's past becomes the history."""
         proposed = sum(1 for a in run.actions if a[0] == "propose")
         config = run.config
@@ -377,12 +388,12 @@ class History:
         self.impl = dict(getattr(run, "impl", {}) or {})
         self.latency = getattr(run, "latency", 1.0)
         self.head = run
-        if isinstance(run, Cluster) and run.mode != "step":
+        if run.mode != "step":
             run.pause()
         if not run.started:
             return
         self._new_events()
-        if isinstance(run, Cluster):
+        if run.realtime:  # its past is only the trace it recorded
             self.marks = [Mark(len(run.actions), len(self.events), 0, "the cluster as it was")]
         else:
             self.marks = _marks_of(run, self._replay_sim)

@@ -32,9 +32,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..cluster import Cluster
 from ..core.config import Config
-from ..sim import Simulation
+from ..driver import Driver
 from ..viz.state import CAUSES
 from .history import BACKENDS, REAL, SIMULATED, History, Mark, cause_label, pending_label
 from .scenarios import ScriptStep, apply_step
@@ -59,7 +58,7 @@ class Session(History):
     """
 
     def __init__(self, config: Config | None = None, seed: int = 0, backend: str = SIMULATED,
-                 script: Sequence[ScriptStep] = (), run: Simulation | Cluster | None = None,
+                 script: Sequence[ScriptStep] = (), run: Driver | None = None,
                  cluster_options: dict | None = None):
         super().__init__(config, seed, backend, script, run, cluster_options)
         self.rng = random.Random(seed)      # which message a lossy free-run loses
@@ -76,15 +75,15 @@ class Session(History):
         return self
 
     def close(self) -> None:
-        """Stop a Cluster's processes (a Simulation needs nothing)."""
+        """Close the run (a Cluster's processes stop; a Simulation has nothing to release)."""
         for run in (self.head, self.run):
-            if isinstance(run, Cluster) and not run.closed:
+            if not run.closed:
                 run.close()
 
     @property
     def free_running(self) -> bool:
         """True while Play lets a Cluster's processes run by themselves (run mode)."""
-        return isinstance(self.head, Cluster) and not self.head.closed and self.head.mode == "run"
+        return not self.head.closed and self.head.mode == "run"
 
     # -- acting -------------------------------------------------------------------------------
     def act(self, method: str, *args, label: str | None = None) -> Any:
@@ -172,7 +171,7 @@ class Session(History):
         if self.finished():
             self.note = self.blocked() or "nothing pending: the run is over"
             return False
-        if isinstance(self.head, Cluster) and not self.script_left:
+        if self.head.realtime and not self.script_left:
             if loss > 0 and not self.head.elected():
                 # The switch would lose tokens and roles too: the setup goes step by step.
                 return self.step() is not None

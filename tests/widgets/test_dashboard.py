@@ -363,3 +363,18 @@ def test_a_disabled_control_says_why_in_its_tooltip(dash):
     assert dash.controls.fork.disabled is False
     dash.controls.forward.click()
     assert not a2.crash.disabled and a2.crash.tooltip == "crash A2"  # the reason goes again
+
+
+def test_the_widgets_never_ask_which_driver_they_hold():
+    """Above the drivers only the Driver surface is used (realtime, closed, mode), so a
+    third driver would work unchanged; the one factory that names them is make_driver."""
+    import ast
+    from pathlib import Path
+
+    import paxos_edu.widgets as package
+
+    for path in Path(package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "isinstance":
+                names = {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)}
+                assert not names & {"Simulation", "Cluster"}, f"{path.name}:{node.lineno}"
