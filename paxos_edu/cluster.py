@@ -482,7 +482,7 @@ class Cluster:
         """The elected leader's uid, once some node has won the election."""
         with self._switch.cond:
             leaders = [s["leader"] for s in self._switch.snapshots.values()
-                       if s.get("leader", -1) >= 0]
+                       if s.get("leader") is not None]
         return leaders[0] if leaders else None
 
     def addresses(self) -> dict[int, tuple[str, int]]:

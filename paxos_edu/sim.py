@@ -276,7 +276,7 @@ class Simulation:
 
     def leader(self) -> int | None:
         """The elected leader's uid, once some node has won the election."""
-        leaders = [s["leader"] for s in self._snapshots.values() if s.get("leader", -1) >= 0]
+        leaders = [s["leader"] for s in self._snapshots.values() if s.get("leader") is not None]
         return leaders[0] if leaders else None
 
     @classmethod
