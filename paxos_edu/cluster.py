@@ -321,7 +321,7 @@ class Cluster:
                 continue
             if p not in self._live:
                 hints.append(f"client {uid}'s proposer {p} is down")
-            elif uid in self._live and snaps.get(uid, {}).get("proposer", 0) < 0:
+            elif uid in self._live and snaps.get(uid, {}).get("proposer", 0) is None:
                 leader = self.config.n_consensus - 1
                 hints.append(f"client {uid} has no roles yet: the leader, node {leader}, is down"
                              if leader not in self._live else
@@ -462,7 +462,7 @@ class Cluster:
         snaps = self._switch.snapshots
         for uid in self._live:
             snap = snaps.get(uid, {})
-            if snap.get("role") is None or snap.get("proposer", 0) < 0:
+            if snap.get("role") is None or snap.get("proposer", 0) is None:
                 return False
         return True
 
