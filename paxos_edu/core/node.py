@@ -5,6 +5,11 @@ Drivers talk to a node through five methods, each returning effects:
 and, for the diagrams, ``snapshot()``. A node rebuilt from its stable storage
 (``Node(..., storage=...)``) resumes as it was, minus what was never persisted.
 
+One dispatch rule: ``handle`` gives a message of kind K to ``receive_<k>(src, msg)``
+(``handler_name``) of the node itself (election and setup: Token, Roles, AskRoles),
+else of its role (Paxos, see ``core.roles``). A kind neither handles is bad input:
+dropped, and counted in ``stats["unknown_kind"]``, which every snapshot shows.
+
 Chang-Roberts and the leader's one broadcast of the roles assume reliable
 links. On lossy ones three rules, all here as timers and handlers, make every
 lost message harmless once messages get through again:
@@ -51,9 +56,9 @@ class Node:
     """One consensus node: Chang-Roberts, then the role the leader assigned.
 
     ``storage`` is what the node last persisted (``{"roles": ..., "paxos": ...}``);
-    ``impl`` overrides role classes, e.g. ``{"acceptor": MyAcceptor}``, and, under
-    ``"election"``, the Chang-Roberts class (a subclass of ``Election``, whose
-    ``receive_token`` it may replace; default ``Election``).
+    ``impl`` overrides role classes, e.g. ``{"acceptor": MyAcceptor}``, each implementing
+    its protocol in ``core.roles``, and, under ``"election"``, the Chang-Roberts class (a
+    subclass of ``Election``, whose ``receive_token`` it may replace; default ``Election``).
     """
 
     kind = "consensus"
@@ -78,7 +83,8 @@ class Node:
 
     # -- driver interface ------------------------------------------------------
     def start(self) -> list[Effect]:
-        """Begin the election and its re-send timer (a restarted node that knows its role waits)."""
+        """→ election Token(uid) to my successor, and the re-send timer (a restarted node that
+        knows its role sends nothing)."""
         if self.roles:
             return []
         return [*self.election.start(), SetTimer(ELECTION_TIMER, self.config.resend)]
@@ -108,14 +114,16 @@ class Node:
         return self._persisting(self.role.on_timer(name)) if self.role else []
 
     def on_election_timer(self) -> list[Effect]:
-        """election, again: still no roles, so a token or my Roles was lost; re-send my token."""
+        """on timer ``"election"``, still no roles (a token or my Roles was lost) → election
+        Token(uid) again, the wait doubled."""
         if self.roles is not None:
             return []
         delay = resend_delay(self.config.resend, self.election.resends + 1)
         return [*self.election.resend(), SetTimer(ELECTION_TIMER, delay)]
 
     def add_client(self, uid: int) -> list[Effect]:
-        """A client joined after the election: the leader tells it the roles, learners note it."""
+        """on a client joining after the election, as the leader → setup Roles to it; a learner
+        notes it (and tells it a value it learned)."""
         if self.roles is None:
             return []
         if uid not in self.roles.clients:
@@ -257,7 +265,8 @@ class ClientNode:
         return self.role.on_timer(name)
 
     def ask_for_roles(self) -> list[Effect]:
-        """setup, again: no roles yet (the leader's Roles was lost, or is still to come): ask it."""
+        """on timer ``"roles"``, no roles yet (the leader's Roles was lost, or is still to come)
+        → setup AskRoles to the leader, the wait doubled."""
         if self.roles is not None:
             return []
         self.asks += 1
