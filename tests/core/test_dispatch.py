@@ -100,6 +100,14 @@ def test_a_node_without_a_role_asks_for_the_roles_instead_of_counting():
     assert node.stats["unknown_kind"] == 0
 
 
+def test_a_node_that_knows_no_uid_above_its_own_has_no_one_to_ask():
+    """Only smaller tokens seen (or none): no smaller node can be the leader, so no AskRoles."""
+    node = Node(2, CFG)
+    assert node.handle(0, Proposal(6, 1)) == []
+    node.handle(1, Token(1))
+    assert node.handle(0, Proposal(6, 1)) == [] and node.stats["unknown_kind"] == 0
+
+
 def test_a_whole_run_in_the_simulator_has_no_unknown_kind_anywhere():
     sim = Simulation(Config(proposers=2, acceptors=3, learners=2, clients=((210, 0), (220, 1))),
                      seed=3)
