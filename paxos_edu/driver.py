@@ -274,16 +274,14 @@ def knows_role(snap: dict[str, Any]) -> bool:
     """Whether a node's snapshot shows its role (and, for a client, its proposer)."""
     if snap.get("role") is None:
         return False
-    proposer = snap.get("proposer", 0)
-    return snap.get("kind") != "client" or (proposer is not None and proposer >= 0)
+    return snap.get("kind") != "client" or snap.get("proposer") is not None
 
 
 def leader_of(snapshots: Iterable[dict[str, Any]]) -> int | None:
     """The leader some node's snapshot names, if any."""
     for s in snapshots:
-        leader = s.get("leader")
-        if leader is not None and leader >= 0:
-            return leader
+        if s.get("leader") is not None:
+            return s["leader"]
     return None
 
 

@@ -71,7 +71,8 @@ def proposer_class(choose_value: Callable) -> type[Proposer]:
 
     class StudentProposer(Proposer):
         def choose_value(self) -> Value:
-            return rule(list(self.acks.values()), self.value)
+            return rule([(a.accepted_n, a.accepted_v) if a.has_accepted else (0, None)
+                         for a in self.acks.values()], self.value)
 
     return StudentProposer
 

@@ -21,14 +21,15 @@ def message_label(msg: dict) -> str:
     ``proposal(n, v)``, ``ack(n, n', v')``, ``nack(n, p)``, ``accept(n, v)``,
     ``accepted(n, v)``, ``decided(v)``, ``request(v)``, ``token(uid)``.
 
-    An Ack from an acceptor that accepted nothing is Ghosh's ``ack(n, ⊥, ⊥)``.
+    An Ack from an acceptor that accepted nothing is Ghosh's ``ack(n, ⊥, ⊥)``: its
+    ``accepted_n`` is null, or 0 from an acceptor that counts from 0 (``Ack.has_accepted``).
     """
     t = msg.get("type")
     v = fmt_value(msg.get("v"))
     if t == "Proposal":
         return f"proposal({msg['n']}, {v})"
     if t == "Ack":
-        if not msg.get("accepted_n"):
+        if not _accepted_something(msg.get("accepted_n")):
             return f"ack({msg['n']}, ⊥, ⊥)"
         return f"ack({msg['n']}, {msg['accepted_n']}, {fmt_value(msg.get('accepted_v'))})"
     if t == "Nack":
@@ -50,6 +51,12 @@ def message_label(msg: dict) -> str:
     if t == "Timer":
         return f"timer {msg.get('name', '')}".strip()
     return str(t or "?").lower()
+
+
+def _accepted_something(accepted_n) -> bool:
+    # The plain-data twin of core.messages.Ack.has_accepted: null, or 0 (no proposal carries
+    # it, and acceptors counting from 0 send it), is nothing accepted.
+    return accepted_n is not None and accepted_n != 0
 
 
 def node_name(uid: int, role: str | None) -> str:
@@ -79,7 +86,7 @@ def node_state_text(state: dict, role: str | None, alive: bool = True) -> str:
         lines.append(status)
     elif role == "acceptor" and "promised" in state:
         lines.append(f"promised {state['promised']}")
-        if state.get("accepted_n"):
+        if _accepted_something(state.get("accepted_n")):
             lines.append(f"accepted ({state['accepted_n']}, {fmt_value(state.get('accepted_v'))})")
         else:
             lines.append("accepted none")

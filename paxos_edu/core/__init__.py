@@ -28,12 +28,14 @@ from .messages import (
 )
 from .node import ClientNode, Node, make_node
 from .paxos import ROLE_CLASSES, Acceptor, Client, Learner, Proposer
+from .roles import ROLE_PROTOCOLS, Role
 
 __all__ = [
     "Accept", "Accepted", "Acceptor", "Ack", "BadMessage", "CancelTimer", "Client",
     "ClientNode", "Config", "Decide", "Decided", "Effect", "Election", "Envelope",
     "Learner", "Message", "Nack", "Node", "PAXOS_PHASES", "PHASES", "Persist", "Proposal",
-    "Proposer", "ROLE_CLASSES", "Request", "Roles", "SafetyMonitor", "Send", "SetTimer",
+    "Proposer", "ROLE_CLASSES", "ROLE_PROTOCOLS", "Request", "Role", "Roles", "SafetyMonitor",
+    "Send", "SetTimer",
     "Timer", "Token", "Value", "Violation", "WIRE_KINDS", "check_safety", "decode",
     "encode", "key_from_passphrase", "majority", "make_node", "new_key",
 ]

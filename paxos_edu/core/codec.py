@@ -18,17 +18,11 @@ import secrets
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .limits import MAX_DATAGRAM, MAX_INT, MAX_STR, MAX_UID
 from .messages import WIRE_KINDS, Message
 
 VERSION = 1
 MAGIC = b"PXE/1 "
-MAX_DATAGRAM = 8192
-"""Largest datagram accepted, in bytes (a Roles message for 101 nodes is ~1 KB)."""
-MAX_UID = 2**31 - 1
-MAX_INT = 2**53
-"""Largest integer a message field may hold (exact in every JSON reader)."""
-MAX_STR = 200
-"""Longest string value a client may propose."""
 _MAC_LEN = 64
 
 
@@ -164,6 +158,8 @@ def _field(x: Any, annotation: str, where: str) -> Any:
     # kinds messages.py uses.
     if annotation == "int":
         return _int(x, where, 0, MAX_INT)
+    if annotation == "int | None":
+        return None if x is None else _int(x, where, 0, MAX_INT)
     if annotation == "str":
         if not isinstance(x, str) or len(x) > MAX_STR:
             raise BadMessage(f"{where} must be a short string")

@@ -14,10 +14,9 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .codec import MAX_INT, MAX_STR
+from .limits import MAX_INT, MAX_NODES, MAX_STR
 from .messages import Roles, Value
 
-MAX_NODES = 1000
 RING_ORDERS = ("ascending", "descending", "random")
 
 

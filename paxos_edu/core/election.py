@@ -22,24 +22,34 @@ A repeated token that reaches the leader tells it that its sender has no roles
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .effects import Effect, Send
 from .messages import Token
 
 RED, BLACK = "red", "black"
+LEADER = "leader"
+"""Not a colour but a state of the table: a red process whose own token came round (it
+stays red, as in Ghosh; ``Election.state`` tells the two apart)."""
+STATES = (RED, BLACK, LEADER)
+COMPARISONS = ("larger", "smaller", "own")
 MAX_BACKOFF = 8
 """The re-send wait doubles up to this many times the first one (a loaded machine is not flooded)."""
 
 TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
-    # (colour, how j compares to my uid) -> (action, new colour)
-    (RED, "larger"): ("forward", BLACK),   # a larger uid beats me: pass it on, stop competing
-    (RED, "smaller"): ("drop", RED),       # a smaller uid cannot win: swallow it
-    (RED, "own"): ("win", RED),            # my token went round the whole ring: I am the leader
+    # (state, how j compares to my uid) -> (action, colour after)
+    (RED, "larger"): ("forward", BLACK),    # a larger uid beats me: pass it on, stop competing
+    (RED, "smaller"): ("drop", RED),        # a smaller uid cannot win: swallow it
+    (RED, "own"): ("win", RED),             # my token went round the whole ring: I am the leader
     (BLACK, "larger"): ("forward", BLACK),  # black processes relay every token
     (BLACK, "smaller"): ("forward", BLACK),
-    (BLACK, "own"): ("forward", BLACK),    # cannot happen: a black process's token was dropped
+    (BLACK, "own"): ("forward", BLACK),     # cannot happen: a black process's token was dropped
+    (LEADER, "own"): ("ignore", RED),       # a duplicate or re-sent copy of my winning token
+    (LEADER, "smaller"): ("drop", RED),     # a re-sent token of a node without roles (the node
+                                            # answers it with the roles)
+    (LEADER, "larger"): ("forward", BLACK),  # cannot happen: the leader holds the largest uid
 }
+"""Every (state, comparison) pair, so no token meets a case outside the table."""
 
 
 def compare(j: int, uid: int) -> str:
@@ -54,33 +64,42 @@ class Election:
     uid: int
     successor: int
     color: str = RED
-    leader: int = -1
-    """The leader's uid once this process knows it, else -1."""
+    leader: int | None = None
+    """The leader's uid once this process knows it, else None."""
     tokens_seen: int = 0
-    largest: int = -1
-    """The largest uid among the tokens this process has seen: the leader, once it has won."""
+    largest: int = field(init=False)
+    """The largest uid this process knows: its own, until a larger token passes. Once it knows
+    no roles, that is whom it asks for them (the winner's token went round the whole ring)."""
     resends: int = 0
     """How many times this process re-sent its own token (none on reliable links)."""
 
+    def __post_init__(self) -> None:
+        self.largest = self.uid
+
+    @property
+    def state(self) -> str:
+        """The table's row for this process: ``LEADER`` once it won or was told it leads,
+        else its colour."""
+        return LEADER if self.is_leader else self.color
+
     def start(self) -> list[Effect]:
-        """Election: send my own token to my successor."""
+        """election: send my own token to my successor."""
         return [Send(self.successor, Token(self.uid))]
 
     def resend(self) -> list[Effect]:
-        """Election, again (lossy links): re-send my own token; the table makes repeats harmless."""
+        """election, again (lossy links): re-send my own token; the table makes repeats harmless."""
         self.resends += 1
         return [Send(self.successor, Token(self.uid))]
 
     def receive_token(self, token: Token) -> tuple[str, list[Effect]]:
-        """Election: act on token(j) by the table; returns the action taken and the effects."""
+        """on election Token(j) → election Token(j) to my successor, or nothing, by the table;
+        returns the action taken (``TRANSITIONS``) and the effects."""
         self.tokens_seen += 1
         self.largest = max(self.largest, token.uid)
-        action, self.color = TRANSITIONS[(self.color, compare(token.uid, self.uid))]
+        action, self.color = TRANSITIONS[(self.state, compare(token.uid, self.uid))]
         if action == "forward":
             return action, [Send(self.successor, token)]
         if action == "win":
-            if self.leader == self.uid:
-                return "ignore", []  # a duplicated token came round again: already leader
             self.leader = self.uid
         return action, []
 

@@ -164,7 +164,7 @@ class SafetyMonitor:
         # promise (below) can be wrong then, not an acceptance.
         fresh = uid in self.restarted
         self.restarted.discard(uid)
-        if not fresh and accepted_n != a0 and accepted_n < p0:
+        if not fresh and accepted_n is not None and accepted_n != a0 and accepted_n < p0:
             found.append(Violation(
                 "promise kept",
                 f"acceptor {uid} accepted number {accepted_n} (event {seq}) although it had "
@@ -230,6 +230,10 @@ def _is_number(x) -> bool:
     return type(x) is int
 
 
+def _is_number_or_none(x) -> bool:
+    return x is None or _is_number(x)
+
+
 def _is_value(x) -> bool:
     return x is None or type(x) in (int, str)
 
@@ -283,7 +287,7 @@ def malformed(ev) -> str | None:
             return f"field 'msg.n' is {_brief(msg['n'])}, not a whole number"
     elif msg.get("role") == "acceptor":
         checks = (("promised", _is_number, "a whole number"),
-                  ("accepted_n", _is_number, "a whole number"))
+                  ("accepted_n", _is_number_or_none, "null or a whole number"))
     else:
         checks = ()
     for name, ok, what in checks:

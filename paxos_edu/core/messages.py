@@ -31,6 +31,10 @@ PHASES = ("election", "setup", "request", "1.1", "1.2", "2.1", "2.2", "3")
 PAXOS_PHASES = ("1.1", "1.2", "2.1", "2.2", "3")
 """Ghosh's five Paxos phases."""
 
+FIRST_NUMBER = 1
+"""No proposal number is smaller (a proposer numbers its rounds ``uid + k*N``, k >= 1), so
+0 is a lower bound every number is above: the promise of an acceptor that promised nothing."""
+
 
 @cache
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -108,13 +112,21 @@ class Ack(Message):
     """Phase 1.2 (promise): the acceptor promises ``n`` and reports what it accepted.
 
     ``accepted_v``/``accepted_n`` are Ghosh's v' and n': the value and number of
-    the highest-numbered proposal this acceptor accepted (``None``/0 if none).
+    the highest-numbered proposal this acceptor accepted, both ``None`` (Ghosh's ⊥)
+    if it accepted nothing. ``has_accepted`` is the one test for that; it also reads
+    ``accepted_n=0`` as nothing, the spelling of acceptors that start their number
+    at 0 (lesson 08's template does), since no proposal carries 0.
     """
 
     n: int
     accepted_v: Value | None
-    accepted_n: int
+    accepted_n: int | None
     phase: ClassVar[str] = "1.2"
+
+    @property
+    def has_accepted(self) -> bool:
+        """Whether this Ack reports an accepted proposal (n', v'), rather than ⊥."""
+        return self.accepted_n is not None and self.accepted_n >= FIRST_NUMBER
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,11 @@ Drivers talk to a node through five methods, each returning effects:
 and, for the diagrams, ``snapshot()``. A node rebuilt from its stable storage
 (``Node(..., storage=...)``) resumes as it was, minus what was never persisted.
 
+One dispatch rule: ``handle`` gives a message of kind K to ``receive_<k>(src, msg)``
+(``handler_name``) of the node itself (election and setup: Token, Roles, AskRoles),
+else of its role (Paxos, see ``core.roles``). A kind neither handles is bad input:
+dropped, and counted in ``stats["unknown_kind"]``, which every snapshot shows.
+
 Chang-Roberts and the leader's one broadcast of the roles assume reliable
 links. On lossy ones three rules, all here as timers and handlers, make every
 lost message harmless once messages get through again:
@@ -23,6 +28,7 @@ lost message harmless once messages get through again:
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +38,7 @@ from .effects import CancelTimer, Effect, Persist, Send, SetTimer
 from .election import Election, resend_delay
 from .messages import AskRoles, Message, Roles, Token, Value
 from .paxos import ROLE_CLASSES
+from .roles import Role
 
 ELECTION_TIMER = "election"
 """A consensus node's timer for re-sending its token until it knows the roles."""
@@ -40,17 +47,18 @@ ROLES_TIMER = "roles"
 
 
 def handler_name(msg: Message) -> str:
-    """``receive_<type>`` in snake case: Proposal -> receive_proposal."""
-    return "receive_" + msg.type.lower()
+    """``receive_<kind>``, the kind in snake case: Proposal -> receive_proposal, AskRoles ->
+    receive_ask_roles."""
+    return "receive_" + re.sub(r"(?<!^)(?=[A-Z])", "_", msg.type).lower()
 
 
 class Node:
     """One consensus node: Chang-Roberts, then the role the leader assigned.
 
     ``storage`` is what the node last persisted (``{"roles": ..., "paxos": ...}``);
-    ``impl`` overrides role classes, e.g. ``{"acceptor": MyAcceptor}``, and, under
-    ``"election"``, the Chang-Roberts class (a subclass of ``Election``, whose
-    ``receive_token`` it may replace; default ``Election``).
+    ``impl`` overrides role classes, e.g. ``{"acceptor": MyAcceptor}``, each implementing
+    its protocol in ``core.roles``, and, under ``"election"``, the Chang-Roberts class (a
+    subclass of ``Election``, whose ``receive_token`` it may replace; default ``Election``).
     """
 
     kind = "consensus"
@@ -64,7 +72,9 @@ class Node:
         self.impl = {**ROLE_CLASSES, **(impl or {})}
         self.election = self.impl.get("election", Election)(uid, config.successor(uid))
         self.roles: Roles | None = None
-        self.role: Any = None
+        self.role: Role | None = None
+        self.stats = {"unknown_kind": 0}
+        """Bad input this node dropped: ``unknown_kind`` counts messages no handler takes."""
         storage = storage or {}
         if storage.get("roles"):
             self._assign(message_from_dict(storage["roles"]))
@@ -73,23 +83,29 @@ class Node:
 
     # -- driver interface ------------------------------------------------------
     def start(self) -> list[Effect]:
-        """Begin the election and its re-send timer (a restarted node that knows its role waits)."""
+        """→ election Token(uid) to my successor, and the re-send timer (a restarted node that
+        knows its role sends nothing)."""
         if self.roles:
             return []
         return [*self.election.start(), SetTimer(ELECTION_TIMER, self.config.resend)]
 
     def handle(self, src: int, msg: Message) -> list[Effect]:
-        """Dispatch ``msg`` from ``src`` to the handler for its kind; unknown kinds are ignored."""
-        if isinstance(msg, Token):
-            return self.receive_token(msg)
-        if isinstance(msg, Roles):
-            return self.receive_roles(src, msg)
-        if isinstance(msg, AskRoles):
-            return self.receive_ask_roles(src, msg)
+        """``receive_<kind>(src, msg)`` of the node (election, setup), else of its role (Paxos).
+
+        A node without a role that gets Paxos traffic asks for the roles (the message itself
+        is lost on it: no role to act). A kind that neither handles is bad input: counted in
+        ``stats["unknown_kind"]`` (shown in the snapshot) and dropped.
+        """
+        name = handler_name(msg)
+        if hasattr(self, name):
+            return getattr(self, name)(src, msg)
         if self.role is None:
-            return self._ask_for_roles()  # the traffic itself is lost on me: no role to act
-        handler = getattr(self.role, handler_name(msg), None)
-        return self._persisting(handler(src, msg)) if handler else []
+            return self._ask_for_roles()
+        handler = getattr(self.role, name, None)
+        if handler is None:
+            self.stats["unknown_kind"] += 1
+            return []
+        return self._persisting(handler(src, msg))
 
     def fire(self, name: str) -> list[Effect]:
         """A timer this node set has expired."""
@@ -98,14 +114,16 @@ class Node:
         return self._persisting(self.role.on_timer(name)) if self.role else []
 
     def on_election_timer(self) -> list[Effect]:
-        """election, again: still no roles, so a token or my Roles was lost; re-send my token."""
+        """on timer ``"election"``, still no roles (a token or my Roles was lost) → election
+        Token(uid) again, the wait doubled."""
         if self.roles is not None:
             return []
         delay = resend_delay(self.config.resend, self.election.resends + 1)
         return [*self.election.resend(), SetTimer(ELECTION_TIMER, delay)]
 
     def add_client(self, uid: int) -> list[Effect]:
-        """A client joined after the election: the leader tells it the roles, learners note it."""
+        """on a client joining after the election, as the leader → setup Roles to it; a learner
+        notes it (and tells it a value it learned)."""
         if self.roles is None:
             return []
         if uid not in self.roles.clients:
@@ -115,10 +133,11 @@ class Node:
         return ([Send(uid, self.roles)] if self.election.is_leader else []) + effects
 
     # -- election and setup ----------------------------------------------------
-    def receive_token(self, msg: Token) -> list[Effect]:
-        """Election: Chang-Roberts; the winner assigns roles and tells everyone (setup).
+    def receive_token(self, src: int, msg: Token) -> list[Effect]:
+        """on election Token(j) → election Token(j) onwards by Chang-Roberts (``Election``); on
+        my own, as the winner → setup Roles to everyone.
 
-        setup, again: a leader that gets another node's token answers it with the roles.
+        setup, again: on another node's Token, as the leader → setup Roles to that node.
         """
         action, effects = self.election.receive_token(msg)
         if action == "win":
@@ -132,21 +151,24 @@ class Node:
         return effects
 
     def receive_roles(self, src: int, msg: Roles) -> list[Effect]:
-        """setup: take the role the leader gave me (a repeated Roles changes nothing)."""
+        """on setup Roles → nothing sent: I take the role the leader gave me (a repeated Roles
+        changes nothing)."""
         if self.roles is not None:
             return []
         self.election.follow(msg.leader)
         return [*self._assign(msg), CancelTimer(ELECTION_TIMER)]
 
     def receive_ask_roles(self, src: int, msg: AskRoles) -> list[Effect]:
-        """setup, again: the leader sends the roles once more to a node or client that lacks them."""
+        """on setup AskRoles, as the leader → setup Roles once more to the node or client that
+        lacks them."""
         return [Send(src, self.roles)] if self.election.is_leader and self.roles else []
 
     def _ask_for_roles(self) -> list[Effect]:
         # The leader is the largest token I relayed (the winner's went round the whole ring);
-        # a node that was down during the election may not know it, and then cannot ask.
+        # a node that was down during the election may know no uid above its own, and then
+        # cannot ask (a smaller node is never the leader).
         leader = self.election.largest
-        return [Send(leader, AskRoles())] if leader >= 0 and leader != self.uid else []
+        return [Send(leader, AskRoles())] if leader != self.uid else []
 
     def _assign(self, roles: Roles) -> list[Effect]:
         self.roles = roles
@@ -176,7 +198,7 @@ class Node:
                 "role": self.role.role if self.role else None,
                 "color": self.election.color, "leader": self.election.leader,
                 "tokens_seen": self.election.tokens_seen, "resends": self.election.resends,
-                **(self.role.snapshot() if self.role else {})}
+                **self.stats, **(self.role.snapshot() if self.role else {})}
 
 
 class ClientNode:
@@ -194,6 +216,8 @@ class ClientNode:
         self.roles: Roles | None = None
         self.asks = 0
         """How many times this client asked the leader for the roles."""
+        self.stats = {"unknown_kind": 0}
+        """As ``Node.stats``: messages no handler takes, counted and dropped."""
         storage = storage or {}
         if storage.get("roles"):
             self.roles = message_from_dict(storage["roles"])
@@ -207,29 +231,42 @@ class ClientNode:
         """A client that knows the roles (restarted) asks its proposer at once; else it waits
         for them, asking the leader every so often (timer ``"roles"``)."""
         if self.roles:
-            return self._roles(self.roles)
+            return self._roles(self.roles.leader, self.roles)
         return [SetTimer(ROLES_TIMER, self.config.resend)]
 
     def handle(self, src: int, msg: Message) -> list[Effect]:
-        if isinstance(msg, Roles):
-            if self.roles is not None and self.role.proposer >= 0:
-                return []
-            return self._roles(msg)
-        handler = getattr(self.role, handler_name(msg), None)
-        return handler(src, msg) if handler else []
+        """The rule of ``Node.handle``: ``receive_<kind>(src, msg)`` of this client node (setup),
+        else of its role (phase 3); a kind neither handles is counted and dropped."""
+        name = handler_name(msg)
+        if hasattr(self, name):
+            return getattr(self, name)(src, msg)
+        handler = getattr(self.role, name, None)
+        if handler is None:
+            self.stats["unknown_kind"] += 1
+            return []
+        return handler(src, msg)
 
-    def _roles(self, msg: Roles) -> list[Effect]:
+    def receive_roles(self, src: int, msg: Roles) -> list[Effect]:
+        """on setup Roles → request Request(v) to my proposer (a repeated Roles, once I have
+        one, changes nothing)."""
+        if self.roles is not None and self.role.proposer is not None:
+            return []
+        return self._roles(src, msg)
+
+    def _roles(self, src: int, msg: Roles) -> list[Effect]:
         self.roles = msg
         return [Persist({"roles": msg.to_dict(), "paxos": {}}), CancelTimer(ROLES_TIMER),
-                *self.role.receive_roles(-1, msg)]
+                *self.role.receive_roles(src, msg)]
 
     def fire(self, name: str) -> list[Effect]:
+        """A timer this client set has expired: ``"roles"`` (still none: ask) or its role's."""
         if name == ROLES_TIMER:
             return self.ask_for_roles()
         return self.role.on_timer(name)
 
     def ask_for_roles(self) -> list[Effect]:
-        """setup, again: no roles yet (the leader's Roles was lost, or is still to come): ask it."""
+        """on timer ``"roles"``, no roles yet (the leader's Roles was lost, or is still to come)
+        → setup AskRoles to the leader, the wait doubled."""
         if self.roles is not None:
             return []
         self.asks += 1
@@ -244,7 +281,7 @@ class ClientNode:
 
     def snapshot(self) -> dict[str, Any]:
         return {"uid": self.uid, "kind": self.kind, "role": "client", "asks": self.asks,
-                **self.role.snapshot()}
+                **self.stats, **self.role.snapshot()}
 
 
 def make_node(uid: int, config: Config, rng: random.Random | None = None,

@@ -1,13 +1,19 @@
 """Basic (single-decree) Paxos roles as pure state machines, in Ghosh's phases.
 
-Each role has one ``receive_<message>`` handler per message kind it handles
-and ``on_timer(name)``; every handler returns a list of effects. State is
-plain fields (``durable()`` names what survives a restart), so a snapshot is
-exactly what the diagrams draw. Lamport's names for the acceptor's fields:
-``promised`` = maxBal, ``accepted_n`` = maxVBal, ``accepted_v`` = maxVal.
+Each role implements its interface in ``core.roles`` (``Role``): one
+``receive_<message>`` handler per message kind it is sent and ``on_timer(name)``;
+every handler returns a list of effects, and its docstring says, in one form, which
+phase's message triggers it and which phase's message it sends ("on 1.2 Ack from a
+majority → 2.1 Accept"). State is plain fields (``durable()`` names what survives a
+restart), so a snapshot is exactly what the diagrams draw. Lamport's names for the
+acceptor's fields: ``promised`` = maxBal, ``accepted_n`` = maxVBal, ``accepted_v`` = maxVal.
 
 Sequence numbers of proposer ``uid`` are ``uid + k*N`` for rounds k = 1, 2, ...
-(N = number of consensus nodes): disjoint between proposers and increasing.
+(N = number of consensus nodes): disjoint between proposers, increasing, and never
+below ``FIRST_NUMBER``. So 0 is a true lower bound, not a marker: a promise of 0 (nothing
+promised) and a proposer's ``n`` of 0 (no round yet) compare below every proposal.
+"Nothing" is None: nothing accepted (``accepted_n``/``accepted_v``, Ghosh's ⊥), no
+proposer known yet (``Client.proposer``).
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ class Proposer:
     n: int = 0
     status: str = IDLE
     proposed_v: Value | None = None
-    acks: dict[int, tuple[int, Value | None]] = field(default_factory=dict)
+    acks: dict[int, Ack] = field(default_factory=dict)
+    """The Acks for my current number, by acceptor."""
     accepted_by: set[int] = field(default_factory=set)
     highest_seen: int = 0
     """The largest number any acceptor told us (in a Nack) it had promised."""
@@ -88,7 +95,7 @@ class Proposer:
         return self.timeout * 2 ** min(self.timeouts, MAX_TIMEOUT_DOUBLINGS)
 
     def start_round(self) -> list[Effect]:
-        """1.1: pick a larger number, persist it, send Proposal(n, v) to every acceptor."""
+        """→ 1.1 Proposal(n, v) to every acceptor, with a larger number, persisted first."""
         self.n = self.next_number()
         self.status, self.acks, self.accepted_by, self.proposed_v = PHASE1, {}, set(), None
         return [
@@ -98,7 +105,8 @@ class Proposer:
         ]
 
     def receive_request(self, src: int, msg: Request) -> list[Effect]:
-        """request: adopt the client's value if I have none; start a round unless one is running.
+        """on request Request(v) → 1.1 Proposal to every acceptor, unless a round is running
+        (I adopt the client's value if I have none).
 
         After my value was chosen, a client's first request needs nothing (the
         learners tell every client); asking again means it missed the decision, so
@@ -113,10 +121,10 @@ class Proposer:
         return []
 
     def receive_ack(self, src: int, msg: Ack) -> list[Effect]:
-        """2.1: on Acks for my current n from a majority, send Accept(n, v) to every acceptor."""
+        """on 1.2 Ack for my n from a majority → 2.1 Accept(n, v) to every acceptor."""
         if msg.n != self.n or self.status != PHASE1 or src not in self.acceptors:
             return []  # an Ack for an older number says nothing about this round
-        self.acks[src] = (msg.accepted_n, msg.accepted_v)
+        self.acks[src] = msg
         if len(self.acks) < self.quorum:
             return []
         self.proposed_v = self.choose_value()
@@ -128,18 +136,21 @@ class Proposer:
 
     def choose_value(self) -> Value:
         """2.1: v is the value of the highest-numbered accepted proposal reported, else my own."""
-        best_n, best_v = max(self.acks.values(), key=lambda nv: nv[0])
-        return best_v if best_n > 0 else self.value
+        reported = [ack for ack in self.acks.values() if ack.has_accepted]
+        if not reported:
+            return self.value
+        return max(reported, key=lambda ack: ack.accepted_n).accepted_v
 
     def receive_nack(self, src: int, msg: Nack) -> list[Effect]:
-        """1.2/2.2: an acceptor promised a larger number; back off, then retry above it."""
+        """on 1.2 or 2.2 Nack for my n → 1.1 Proposal above the number promised, after a random
+        back-off (timer ``"retry"``)."""
         self.highest_seen = max(self.highest_seen, msg.promised)
         if msg.n != self.n or self.status not in (PHASE1, PHASE2):
             return []
         return self.back_off()
 
     def receive_accepted(self, src: int, msg: Accepted) -> list[Effect]:
-        """2.2: when a majority accepted my (n, v), my value is chosen and I stop."""
+        """on 2.2 Accepted for my n from a majority → nothing sent: my value is chosen, I stop."""
         if msg.n != self.n or self.status != PHASE2 or src not in self.acceptors:
             return []
         self.accepted_by.add(src)
@@ -154,8 +165,8 @@ class Proposer:
         return [CancelTimer("timeout"), SetTimer("retry", self.rng.uniform(*self.backoff))]
 
     def on_timer(self, name: str) -> list[Effect]:
-        """timeout: no majority answered in time, back off (and wait longer next round);
-        retry: start the next round."""
+        """on timer ``"timeout"`` (no majority answered in time) → back off, and wait longer next
+        round; on timer ``"retry"`` → 1.1 Proposal of the next round."""
         if name == "timeout" and self.status in (PHASE1, PHASE2):
             self.timeouts += 1
             return self.back_off()
@@ -176,7 +187,8 @@ class Acceptor:
     uid: int
     learners: tuple[int, ...]
     promised: int = 0
-    accepted_n: int = 0
+    accepted_n: int | None = None
+    """The number of the proposal I accepted, None (Ghosh's ⊥) until I accept one."""
     accepted_v: Value | None = None
 
     role = "acceptor"
@@ -188,11 +200,14 @@ class Acceptor:
 
     def restore(self, data: dict) -> None:
         self.promised = data.get("promised", 0)
-        self.accepted_n = data.get("accepted_n", 0)
+        accepted_n = data.get("accepted_n")
+        # Files written before None meant "nothing accepted" hold 0 (see core.stored).
+        self.accepted_n = None if accepted_n == 0 else accepted_n
         self.accepted_v = data.get("accepted_v")
 
     def receive_proposal(self, src: int, msg: Proposal) -> list[Effect]:
-        """1.2: promise n if it is at least every number promised, reporting (v', n'); else Nack.
+        """on 1.1 Proposal(n, v) → 1.2 Ack(n, v', n') if n is at least every number I promised
+        (persisted first), else 1.2 Nack(n, promised).
 
         A number equal to the promise can only be the same proposal arriving twice,
         which gets the same answer (and is why proposers must never share a number).
@@ -203,7 +218,8 @@ class Acceptor:
         return [*persist, Send(src, Ack(msg.n, self.accepted_v, self.accepted_n))]
 
     def receive_accept(self, src: int, msg: Accept) -> list[Effect]:
-        """2.2: accept (n, v) unless promised a larger n; persist, then tell learners and proposer."""
+        """on 2.1 Accept(n, v) → 2.2 Accepted(n, v) to every learner and the proposer (persisted
+        first), unless I promised a larger number: 2.2 Nack(n, promised)."""
         if msg.n < self.promised:
             return [Send(src, Nack(msg.n, self.promised, "Accept"))]
         persist = self._update(promised=msg.n, accepted_n=msg.n, accepted_v=msg.v)
@@ -247,7 +263,8 @@ class Learner:
         pass
 
     def receive_accepted(self, src: int, msg: Accepted) -> list[Effect]:
-        """3: count acceptor ``src`` once for (n, v); on reaching a majority, decide and tell clients."""
+        """on 2.2 Accepted(n, v) from a majority of distinct acceptors → 3 Decided(v, n) to every
+        client (and Decide: I learned v)."""
         if src not in self.acceptors:
             return []
         voters = self.votes.setdefault((msg.n, msg.v), set())
@@ -258,7 +275,7 @@ class Learner:
         return [Decide(msg.v, msg.n), *(Send(c, Decided(msg.v, msg.n)) for c in self.clients)]
 
     def add_client(self, uid: int) -> list[Effect]:
-        """A client joined late: note it, and tell it at once if a value is already learned."""
+        """on a client joining late → 3 Decided(v, n) to it at once if I learned v already."""
         if uid in self.clients:
             return []
         self.clients.append(uid)
@@ -287,7 +304,8 @@ class Client:
     value: Value
     proposer_index: int
     resend: float = 200.0
-    proposer: int = -1
+    proposer: int | None = None
+    """The proposer I ask, once the roles name it."""
     decided: Value | None = None
     requests_sent: int = 0
 
@@ -300,18 +318,19 @@ class Client:
         pass
 
     def receive_roles(self, src: int, msg: Roles) -> list[Effect]:
-        """setup: learn the proposers, pick mine (index mod P) and send my request."""
-        first = self.proposer < 0
+        """on setup Roles → request Request(v) to my proposer (index mod P), the first time."""
+        first = self.proposer is None
         self.proposer = msg.proposers[self.proposer_index % len(msg.proposers)]
         return self.send_request() if first and self.decided is None else []
 
     def send_request(self) -> list[Effect]:
-        """request: send Request(v) to my proposer and wait ``resend`` ms for a decision."""
+        """→ request Request(v) to my proposer, and wait ``resend`` ms for a decision."""
         self.requests_sent += 1
         return [Send(self.proposer, Request(self.value)), SetTimer("resend", self.resend)]
 
     def receive_decided(self, src: int, msg: Decided) -> list[Effect]:
-        """3: the first decision I hear is my result (hearing another value would break agreement)."""
+        """on 3 Decided(v, n) → nothing sent: the first decision I hear is my result (hearing
+        another value would break agreement, and is recorded for the checker)."""
         if self.decided is None:
             self.decided = msg.v
             return [CancelTimer("resend"), Decide(msg.v, msg.n)]
@@ -320,8 +339,8 @@ class Client:
         return []
 
     def on_timer(self, name: str) -> list[Effect]:
-        """resend: no decision heard yet, ask again."""
-        if name == "resend" and self.decided is None and self.proposer >= 0:
+        """on timer ``"resend"``, no decision heard yet → request Request(v) again."""
+        if name == "resend" and self.decided is None and self.proposer is not None:
             return self.send_request()
         return []
 

@@ -10,9 +10,13 @@ writes::
 - both fields present, nothing else at the top;
 - ``roles`` null, or a valid ``Roles`` message (the codec checks every field);
 - ``paxos`` an object; the fields the built-in roles keep are typed: ``promised``,
-  ``accepted_n``, ``round`` and ``highest_seen`` are whole numbers >= 0 and
-  ``accepted_v`` is null, a whole number or a string; an acceptor has not accepted a
-  number above its promise. Other fields (a student's own role class) pass as they are;
+  ``round`` and ``highest_seen`` are whole numbers >= 0, ``accepted_n`` is null (nothing
+  accepted) or a whole number >= 0, and ``accepted_v`` is null, a whole number or a
+  string; an acceptor has not accepted a number above its promise. Other fields (a
+  student's own role class) pass as they are;
+- files written before "nothing accepted" was null hold ``"accepted_n": 0`` instead, as
+  lesson 08's student acceptors still write; they are accepted, and the acceptor reads
+  that 0 as null (no proposal carries 0), so no schema version was needed;
 - given a ``config``, the roles are the ones that configuration assigns (a file from
   another hosts file or Config would give the node the wrong role).
 
@@ -28,7 +32,10 @@ from typing import Any
 from .codec import BadMessage, message_from_dict
 from .messages import Roles
 
-WHOLE = ("promised", "accepted_n", "round", "highest_seen")
+WHOLE = ("promised", "round", "highest_seen")
+"""Durable fields that are whole numbers >= 0."""
+WHOLE_OR_NULL = ("accepted_n",)
+"""Durable fields that are null (nothing yet) or a whole number >= 0."""
 TOP = ("roles", "paxos")
 
 
@@ -85,16 +92,19 @@ def check_state(data: Any, name: str, config: Any = None) -> dict[str, Any]:
     paxos = data["paxos"]
     if not isinstance(paxos, dict):
         raise StateError(f"{name}: field \"paxos\" is {_kind(paxos)}, not an object")
-    for key in WHOLE:
+    for key in (*WHOLE, *WHOLE_OR_NULL):
         if key in paxos:
             x = paxos[key]
+            if key in WHOLE_OR_NULL and x is None:
+                continue
             if type(x) is not int or x < 0:
-                raise StateError(f"{name}: field \"paxos.{key}\" is {_show(x)}, "
-                                 "not a whole number")
+                what = "null or a whole number" if key in WHOLE_OR_NULL else "a whole number"
+                raise StateError(f"{name}: field \"paxos.{key}\" is {_show(x)}, not {what}")
     if "accepted_v" in paxos and type(paxos["accepted_v"]) not in (int, str, type(None)):
         raise StateError(f"{name}: field \"paxos.accepted_v\" is {_show(paxos['accepted_v'])}, "
                          "not null, a whole number or a string")
-    if paxos.get("accepted_n", 0) > paxos.get("promised", paxos.get("accepted_n", 0)):
+    accepted_n = paxos.get("accepted_n") or 0  # null and the older 0: nothing accepted
+    if accepted_n > paxos.get("promised", accepted_n):
         raise StateError(f"{name}: field \"paxos.accepted_n\" is {paxos['accepted_n']}, above "
                          f"\"paxos.promised\" {paxos['promised']} (an acceptor never accepts "
                          "below its promise)")

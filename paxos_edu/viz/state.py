@@ -137,7 +137,7 @@ class World:
     def leader(self) -> int | None:
         """The uid some node knows as leader, if any."""
         for _, s in sorted(self.nodes.items()):
-            if isinstance(s.get("leader"), int) and s["leader"] >= 0:
+            if s.get("leader") is not None:
                 return s["leader"]
         return None
 

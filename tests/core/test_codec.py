@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from paxos_edu import BadMessage
 from paxos_edu.core import codec
-from paxos_edu.core.codec import MAX_DATAGRAM, MAX_INT, MAX_STR, MAX_UID, Envelope, decode, encode
+from paxos_edu.core.codec import Envelope, decode, encode
+from paxos_edu.core.limits import MAX_DATAGRAM, MAX_INT, MAX_STR, MAX_UID
 from paxos_edu.core.messages import (
     WIRE_KINDS,
     Accept,
@@ -76,7 +77,8 @@ messages = st.one_of(
     st.builds(Roles, numbers, uid_lists, uid_lists, uid_lists, uid_lists),
     st.builds(Request, values),
     st.builds(Proposal, numbers, values),
-    st.builds(Ack, numbers, st.one_of(st.none(), values), numbers),
+    st.builds(Ack, numbers, st.none(), st.none()),  # accepted nothing: Ghosh's ack(n, ⊥, ⊥)
+    st.builds(Ack, numbers, st.one_of(st.none(), values), st.one_of(st.none(), numbers)),
     st.builds(Nack, numbers, numbers, st.sampled_from(("Proposal", "Accept"))),
     st.builds(Accept, numbers, values),
     st.builds(Accepted, numbers, values),
@@ -132,6 +134,7 @@ def still_valid(kind: str, name: str, x) -> bool:
     value = (type(x) is int and abs(x) <= MAX_INT) or (type(x) is str and len(x) <= MAX_STR)
     return {
         "int": type(x) is int and 0 <= x <= MAX_INT,
+        "int | None": x is None or (type(x) is int and 0 <= x <= MAX_INT),
         "str": x in ("Proposal", "Accept"),
         "Value": value,
         "Value | None": x is None or value,
@@ -160,11 +163,28 @@ def test_every_valid_message_round_trips(env):
 def test_each_wire_kind_round_trips_with_extreme_values():
     """The bounds themselves are valid: MAX_UID, MAX_INT, -MAX_INT, MAX_STR characters."""
     for msg in (Token(MAX_INT), Request(-MAX_INT), Request("é" * MAX_STR), Proposal(0, ""),
-                Ack(MAX_INT, None, 0), Ack(3, "v", 2), Nack(1, 9, "Accept"), Accept(1, 2),
-                Accepted(1, "x"), Decided("x", 4),
+                Ack(MAX_INT, None, None), Ack(MAX_INT, None, 0), Ack(3, "v", 2),
+                Nack(1, 9, "Accept"), Accept(1, 2), Accepted(1, "x"), Decided("x", 4),
                 Roles(0, (0,), (1, 2), (MAX_UID,), ())):
         env = Envelope(MAX_UID, 0, msg, MAX_INT)
         assert decode(encode(env, KEY), KEY) == env
+
+
+def test_an_ack_of_nothing_accepted_travels_as_null_and_keeps_its_meaning():
+    """Ghosh's ack(n, ⊥, ⊥) is JSON null for both fields; the older 0 still means nothing."""
+    data = encode(Envelope(2, 0, Ack(6, None, None)), KEY)
+    assert body_of(data)["msg"] == {"type": "Ack", "n": 6, "accepted_v": None, "accepted_n": None}
+    ack = decode(data, KEY).msg
+    assert ack == Ack(6, None, None) and not ack.has_accepted
+    assert not decode(encode(Envelope(2, 0, Ack(6, None, 0)), KEY), KEY).msg.has_accepted
+    assert decode(encode(Envelope(2, 0, Ack(9, "x", 6)), KEY), KEY).msg.has_accepted
+
+
+@pytest.mark.parametrize("accepted_n", [-1, "6", 6.0, True, [6], 10**30])
+def test_an_ack_whose_accepted_number_is_not_null_or_a_whole_number_is_refused(accepted_n):
+    body = {"v": 1, "src": 2, "dst": 0, "seq": 1,
+            "msg": {"type": "Ack", "n": 6, "accepted_v": None, "accepted_n": accepted_n}}
+    assert "Ack.accepted_n" in assert_bad(sign(dumps(body))).reason
 
 
 def test_encode_refuses_an_oversized_datagram():

@@ -14,7 +14,16 @@ import pytest
 
 from paxos_edu import Config, Simulation, message_counts
 from paxos_edu.core import election
-from paxos_edu.core.election import BLACK, RED, TRANSITIONS, Election, compare
+from paxos_edu.core.election import (
+    BLACK,
+    COMPARISONS,
+    LEADER,
+    RED,
+    STATES,
+    TRANSITIONS,
+    Election,
+    compare,
+)
 from paxos_edu.core.messages import Token
 
 from .helpers import fifo
@@ -121,36 +130,63 @@ def test_a_client_added_after_the_election_gets_the_roles_from_the_leader():
 
 # -- the transition table ------------------------------------------------------------------
 
-@pytest.mark.parametrize("color,relation,action,after", [
+def test_the_table_has_one_entry_for_every_state_and_comparison():
+    """No (state, comparison) pair falls outside TRANSITIONS: red, black and the leader,
+    each meeting a larger, a smaller and its own uid; every entry names a known action and
+    a colour."""
+    assert set(TRANSITIONS) == {(s, c) for s in STATES for c in COMPARISONS}
+    assert len(TRANSITIONS) == len(STATES) * len(COMPARISONS) == 9
+    for action, after in TRANSITIONS.values():
+        assert action in ("forward", "drop", "win", "ignore") and after in (RED, BLACK)
+
+
+@pytest.mark.parametrize("state,relation,action,after", [
     (RED, "larger", "forward", BLACK),
     (RED, "smaller", "drop", RED),
     (RED, "own", "win", RED),
     (BLACK, "larger", "forward", BLACK),
     (BLACK, "smaller", "forward", BLACK),
+    (LEADER, "own", "ignore", RED),
+    (LEADER, "smaller", "drop", RED),
 ])
-def test_each_reachable_transition_does_what_the_table_says(color, relation, action, after):
-    """A process with uid 5 in ``color`` receiving a larger, smaller or its own token."""
-    assert TRANSITIONS[(color, relation)] == (action, after)
-    e = Election(uid=5, successor=6, color=color)
+def test_each_reachable_transition_does_what_the_table_says(state, relation, action, after):
+    """A process with uid 5 in ``state`` receiving a larger, smaller or its own token."""
+    assert TRANSITIONS[(state, relation)] == (action, after)
+    e = Election(uid=5, successor=6, color=RED if state == LEADER else state,
+                 leader=5 if state == LEADER else None)
+    assert e.state == state
     j = {"larger": 9, "smaller": 2, "own": 5}[relation]
     assert compare(j, 5) == relation
     taken, effects = e.receive_token(Token(j))
     assert (taken, e.color) == (action, after)
     assert [(s.dst, s.msg) for s in effects] == ([(6, Token(j))] if action == "forward" else [])
-    assert e.is_leader == (action == "win")
+    assert e.is_leader == (action in ("win", "ignore") or state == LEADER)
 
 
 def test_a_duplicated_winning_token_is_ignored():
     """A winner that sees its own token again stays leader and does nothing."""
     e = Election(uid=5, successor=6)
+    assert e.leader is None and e.state == RED
     assert e.receive_token(Token(5)) == ("win", [])
+    assert e.state == LEADER
     assert e.receive_token(Token(5)) == ("ignore", [])
-    assert e.is_leader and e.tokens_seen == 2
+    assert e.is_leader and e.tokens_seen == 2 and e.leader == 5
+
+
+def test_a_process_knows_its_own_uid_as_the_largest_until_a_larger_token_passes():
+    """``largest`` (whom a node without roles asks) starts at the process's own uid."""
+    e = Election(uid=5, successor=6)
+    assert e.largest == 5
+    e.receive_token(Token(2))
+    assert e.largest == 5
+    e.receive_token(Token(9))
+    assert e.largest == 9
 
 
 def test_the_running_code_takes_every_step_from_the_table(monkeypatch):
-    """Elections consult TRANSITIONS (transitions are data); over random rings and random
-    delivery orders every entry is used except (black, own), which cannot happen."""
+    """Elections consult TRANSITIONS (transitions are data); over random rings, random
+    delivery orders and a duplicated token now and then, every entry is used except
+    (black, own) and (leader, larger), which cannot happen."""
     used: set = set()
 
     class Recording(dict):
@@ -164,5 +200,8 @@ def test_the_running_code_takes_every_step_from_the_table(monkeypatch):
         sim.start()
         rng = random.Random(seed)
         while msgs := [p for p in sim.pending() if p.kind == "Message"]:
-            sim.deliver(rng.choice(msgs).id)
-    assert used == set(TRANSITIONS) - {(BLACK, "own")}
+            pick = rng.choice(msgs)
+            if pick.msg.type == "Token" and rng.random() < 0.1:
+                sim.duplicate(pick.id)
+            sim.deliver(pick.id)
+    assert used == set(TRANSITIONS) - {(BLACK, "own"), (LEADER, "larger")}

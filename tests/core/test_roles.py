@@ -47,8 +47,8 @@ def test_acceptor_persists_its_promise_before_the_ack_leaves():
     a = Acceptor(2, LEARNERS)
     effects = a.receive_proposal(0, Proposal(6, 210))
     assert [type(e) for e in effects] == [Persist, Send]
-    assert effects[0].data == {"promised": 6, "accepted_n": 0, "accepted_v": None}
-    assert sends(effects) == [(0, Ack(6, None, 0))]
+    assert effects[0].data == {"promised": 6, "accepted_n": None, "accepted_v": None}
+    assert sends(effects) == [(0, Ack(6, None, None))]
 
 
 def test_acceptor_persists_what_it_accepted_before_any_accepted_leaves():
@@ -77,7 +77,7 @@ def test_acceptor_nacks_below_its_promise_with_the_promised_number(kind):
     handler = a.receive_proposal if kind == "Proposal" else a.receive_accept
     effects = handler(1, msg)
     assert effects == [Send(1, Nack(7, 13, kind))]
-    assert a.durable() == {"promised": 13, "accepted_n": 0, "accepted_v": None}
+    assert a.durable() == {"promised": 13, "accepted_n": None, "accepted_v": None}
 
 
 def test_acceptor_repeats_its_ack_for_a_duplicated_proposal():
@@ -85,7 +85,7 @@ def test_acceptor_repeats_its_ack_for_a_duplicated_proposal():
     a = Acceptor(2, LEARNERS)
     first = a.receive_proposal(0, Proposal(6, 210))
     second = a.receive_proposal(0, Proposal(6, 210))
-    assert sends(first) == sends(second) == [(0, Ack(6, None, 0))]
+    assert sends(first) == sends(second) == [(0, Ack(6, None, None))]
     assert not any(isinstance(e, Persist) for e in second)
 
 
@@ -129,8 +129,8 @@ def test_proposer_persists_its_round_before_sending_proposals():
 def test_proposer_goes_to_phase_2_on_a_majority_of_acks_for_its_number():
     """2.1: two Acks of three for n=6 -> Accept(6, own value) to every acceptor."""
     p = proposer_in_phase1()
-    assert p.receive_ack(2, Ack(6, None, 0)) == []
-    effects = p.receive_ack(3, Ack(6, None, 0))
+    assert p.receive_ack(2, Ack(6, None, None)) == []
+    effects = p.receive_ack(3, Ack(6, None, None))
     assert sends(effects) == [(a, Accept(6, 210)) for a in ACCEPTORS]
     assert p.status == "phase 2"
 
@@ -142,6 +142,29 @@ def test_proposer_adopts_the_value_of_the_highest_numbered_accepted_proposal():
     p.receive_ack(2, Ack(19, "old", 7))
     effects = p.receive_ack(4, Ack(19, "newer", 13))
     assert {msg.v for _, msg in sends(effects)} == {"newer"}
+
+
+@pytest.mark.parametrize("nothing", [Ack(19, None, None), Ack(19, None, 0)],
+                         ids=["null", "older-0"])
+def test_proposer_reads_an_ack_of_nothing_accepted_in_either_spelling(nothing):
+    """2.1: ack(n, ⊥, ⊥) (null, or 0 from an acceptor counting from 0) reports nothing: with
+    another Ack reporting (7, "old") the proposer adopts "old"; with two of them, its own."""
+    p = proposer_in_phase1()
+    p.n = 19
+    p.receive_ack(2, nothing)
+    assert {msg.v for _, msg in sends(p.receive_ack(4, Ack(19, "old", 7)))} == {"old"}
+    q = proposer_in_phase1(210)
+    q.n = 19
+    q.receive_ack(2, nothing)
+    assert {msg.v for _, msg in sends(q.receive_ack(3, nothing))} == {210}
+
+
+def test_acceptor_restores_the_older_0_of_nothing_accepted_as_none():
+    """A state file written when 0 meant nothing accepted restores as None (Ghosh's ⊥)."""
+    a = Acceptor(2, LEARNERS)
+    a.restore({"promised": 7, "accepted_n": 0, "accepted_v": None})
+    assert (a.promised, a.accepted_n, a.accepted_v) == (7, None, None)
+    assert sends(a.receive_proposal(0, Proposal(8, 1))) == [(0, Ack(8, None, None))]
 
 
 def test_proposer_ignores_acks_for_other_numbers_and_counts_each_acceptor_once():
