@@ -24,10 +24,10 @@ Last, the lesson animations: the jshtml players lessons 01 and 02 store (the who
 Chang-Roberts election on the lesson's ring, one Paxos request through phases 1.1 to 3),
 in wall-clock seconds to build and encode and in MB of HTML, against matplotlib's
 ``animation.embed_limit`` (20 MB). ``python benchmarks/bench_viz.py lessons`` runs this
-part alone; ``LESSON_ANIMATIONS`` is the recipe, which
-``tests/notebooks/test_stored_animations.py`` compares with the stored players. Below
-them, the same players with gliding messages (``GLIDING``: in-between frames, SVG frames)
-and the size each lesson's notebook would have with that player in place of the stored one.
+part alone; ``LESSON_ANIMATIONS`` is the recipe (messages gliding between steps, SVG
+frames), which ``tests/notebooks/test_stored_animations.py`` compares with the stored
+players. Below them, the same players without gliding and with PNG frames (``PLAIN``, as
+lessons stored them before), and the size each lesson's notebook has with each player.
 """
 
 from __future__ import annotations
@@ -175,7 +175,8 @@ def lesson_election() -> tuple[list[dict], dict]:
     sim = Simulation(Config(proposers=1, acceptors=4, learners=1, ring="random", ring_seed=1))
     sim.start()
     fifo(sim, lambda s: s.leader() is not None)
-    return sim.trace, {"kind": "ring", "frames": "steps", "interval": 700}
+    return sim.trace, {"kind": "ring", "frames": "steps", "interval": 700, "glide": 4,
+                       "frame_format": "svg"}
 
 
 def lesson_request() -> tuple[list[dict], dict]:
@@ -188,15 +189,14 @@ def lesson_request() -> tuple[list[dict], dict]:
     request = next(i for i, e in enumerate(trace)
                    if e["kind"] == "deliver" and e["msg"]["type"] == "Request")
     frames = [i for i in frame_indices(trace, "steps") if i >= request - 1]
-    return trace, {"kind": "paxos", "frames": frames, "interval": 700}
+    return trace, {"kind": "paxos", "frames": frames, "interval": 700, "glide": 2,
+                   "frame_format": "svg"}
 
 
 LESSON_ANIMATIONS = {"01_chang_roberts": lesson_election,
                      "02_paxos_phase_by_phase": lesson_request}
-GLIDING = {"01_chang_roberts": {"glide": 4, "frame_format": "svg"},
-           "02_paxos_phase_by_phase": {"glide": 2, "frame_format": "svg"}}
-"""What to add to each recipe (and the lesson's cell) for a player whose messages glide and
-whose notebook stays under 3 MB."""
+PLAIN = {"glide": 0, "frame_format": "png"}
+"""The players as stored before messages glided: one PNG frame a step."""
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
@@ -222,16 +222,17 @@ def lesson_animations() -> list[tuple]:
     rows = []
     for lesson, recipe in LESSON_ANIMATIONS.items():
         trace, kwargs = recipe()
-        for extra in ({}, GLIDING[lesson]):
-            html_kwargs = {k: v for k, v in extra.items() if k == "frame_format"}
-            anim_kwargs = {**kwargs, **{k: v for k, v in extra.items() if k != "frame_format"}}
+        for extra in ({}, PLAIN):
+            both = {**kwargs, **extra}
+            html_kwargs = {k: v for k, v in both.items() if k == "frame_format"}
+            anim_kwargs = {k: v for k, v in both.items() if k != "frame_format"}
             best, html = float("inf"), ""
             for _ in range(3):
                 start = time.perf_counter()
                 anim = animate(trace, **anim_kwargs)
                 html = to_html(anim, **html_kwargs)
                 best = min(best, time.perf_counter() - start)
-            how = ", ".join(f"{k}={v!r}" for k, v in extra.items()) or "stored recipe"
+            how = ", ".join(f"{k}={v!r}" for k, v in extra.items()) or "stored recipe (gliding)"
             rows.append((lesson, how, len(anim.frame_indices), best,
                          len(html.encode()) / 2**20, notebook_mb_with(lesson, html)))
     print(f"lesson animations (jshtml at 80 dpi; embed limit "

@@ -8,11 +8,11 @@ the SHA-256 of every file as it was copied, which is how a change is told apart 
 older version's copy (a file it has no record of counts as changed).
 
 ``paxos-edu lab [DIR]`` and ``paxos-edu classroom [DIR]`` do the same copy (which never
-overwrites a change), then run JupyterLab on DIR, or Voilà on lesson 06 with its code
-hidden, as a child process on 127.0.0.1 until Ctrl-C. JupyterLab gets the package's
-settings overrides (``jupyter-settings/overrides.json``: no news or update pop-up) as
-its application settings folder, in place of the environment's own
-``share/jupyter/lab/settings``.
+overwrites a change), then run JupyterLab on DIR, or Voilà on the classroom view
+(``classroom.ipynb``) with its code hidden, as a child process on 127.0.0.1 until Ctrl-C.
+JupyterLab gets the package's settings overrides (``jupyter-settings/overrides.json``:
+no news or update pop-up) as its application settings folder, in place of the
+environment's own ``share/jupyter/lab/settings``.
 
 Where the lessons are: in an installed wheel, the package data ``paxos_edu/notebooks``
 (the repository's ``notebooks/`` folder, mapped there by pyproject.toml); in a source
@@ -35,7 +35,8 @@ from pathlib import Path
 
 DEFAULT_DIR = "paxos-lessons"
 MANIFEST = ".paxos-lessons.json"
-CLASSROOM_LESSON = "06_classroom_dashboard.ipynb"
+CLASSROOM_LESSON = "classroom.ipynb"
+"""The projector page: the dashboard first, code hidden (lesson 06 explains it)."""
 STOP_SECONDS = 20  # a server stopping its kernels after SIGTERM, before SIGKILL
 
 
@@ -175,7 +176,7 @@ def lab_command(dest: Path, port: int | None, browser: bool, allow_root: bool) -
 
 
 def classroom_command(dest: Path, port: int | None, browser: bool) -> list[str]:
-    """Voilà serving lesson 06 (code hidden), on 127.0.0.1; run with ``dest`` as cwd."""
+    """Voilà serving the classroom view (code hidden), on 127.0.0.1; run with ``dest`` as cwd."""
     return [sys.executable, "-m", "voila", CLASSROOM_LESSON, "--Voila.ip=127.0.0.1",
             *_common(port, browser, "Voila")]
 

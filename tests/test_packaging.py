@@ -95,7 +95,7 @@ def test_readme_binder_links_open_the_lessons_and_the_classroom_of_this_reposito
     repository = _pyproject()["project"]["urls"]["Repository"]
     assert set(links.values()) == {repository.removeprefix("https://github.com/")}
     assert set(links) == {"lab/tree/notebooks/00_start_here.ipynb",
-                          "voila/render/notebooks/06_classroom_dashboard.ipynb"}
+                          "voila/render/notebooks/classroom.ipynb"}
     for urlpath in links:
         assert (ROOT / urlpath.split("/", 2)[2]).is_file(), urlpath
 

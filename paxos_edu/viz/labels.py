@@ -9,10 +9,20 @@ __all__ = ["describe_cursor", "describe_event", "fmt_value", "message_label", "n
 
 
 def trace_names(trace) -> dict[int, str]:
-    """Each uid's name (P0, A2, L5, C6) from the first Roles message in ``trace``, if any."""
-    roles = next((ev["msg"] for ev in trace
-                  if ev.get("kind") == "send" and (ev.get("msg") or {}).get("type") == "Roles"), None)
-    return role_names(roles)
+    """Each uid's name: P0, A2, L5, C6 once ``trace`` holds a Roles message; before that
+    (the election) N0, N1, ... for the consensus nodes and C5, ... for the clients.
+
+    A node is named for a role only once the roles are handed out, the rule of every
+    title, pending list, status line and diagram."""
+    names: dict[int, str] = {}
+    for ev in trace:
+        msg = ev.get("msg") or {}
+        if ev.get("kind") == "send" and msg.get("type") == "Roles":
+            return role_names(msg)
+        if ev.get("kind") == "state" and "uid" in msg:
+            names.setdefault(msg["uid"], node_name(msg["uid"],
+                                                   "client" if msg.get("kind") == "client" else None))
+    return names
 
 
 def describe_cursor(trace, at: int) -> str:

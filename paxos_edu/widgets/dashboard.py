@@ -27,8 +27,8 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from ..driver import Driver
-from ..trace import jsonl, to_jsonl
-from ..viz import PaxosView, RingView, TimelineView, save_gif, to_html
+from ..trace import to_jsonl
+from ..viz import PaxosView, RingView, TimelineView, save_gif
 from ..viz.state import node_uids, roles_of
 from ..viz.style import scale_factor
 from .controls import TimeControls
@@ -36,6 +36,7 @@ from .faults import FaultPanel
 from .keys import PresenterKeys
 from .layout import RING_WIDTH, SIDE, WIDE, fit_controls
 from .pending import PendingPanel
+from .presenter import Presenter
 from .render import (
     CountsImage,
     DiagramImage,
@@ -48,7 +49,7 @@ from .render import (
 from .scenarios import SCENARIOS
 from .session import SIMULATED, Session
 from .setup import SetupPanel
-from .share import Copy, Download, ShareButtons
+from .share import ShareButtons
 from .util import close_tree, node_roles, weak
 
 TABS = ("Paxos", "space-time", "ring", "counts")
@@ -90,16 +91,18 @@ class _Owned:
             close_tree(self.root)
 
 
-class Dashboard:
+class Dashboard(Presenter):
     """The classroom dashboard over a Simulation or a real UDP Cluster (see the module doc).
 
     ``run``: adopt this Simulation or Cluster (a started Simulation's past becomes the
     history). ``config``: the configuration the panel starts with. ``preset``: a key of
     ``SCENARIOS`` (election, happy, duel, crash12, quorum, hijack, amnesia). ``backend``:
-    ``"simulated"`` or ``"real UDP processes"``. ``keys``: where the presenter keys
-    (``keys.py``) listen: ``"dashboard"`` (while it has the focus), ``"page"`` (anywhere:
-    the classroom view) or None (no keys). ``raise_errors``: let a click's
-    exception propagate (for debugging) instead of showing it in the status line.
+    ``"simulated"`` or ``"real UDP processes"``. ``view``: ``"lesson"`` (in a notebook)
+    or ``"classroom"`` (the projector page: see ``presenter.py``). ``keys``: where the
+    presenter keys (``keys.py``) listen: ``"dashboard"`` (while it has the focus; the
+    lesson view's default), ``"page"`` (anywhere; the classroom view's) or None (no keys).
+    ``raise_errors``: let a click's exception propagate (for debugging) instead of showing
+    it in the status line.
     ``scale``: the diagrams' text and node sizes, ``"laptop"`` (text of 12 px or more on a
     1366-pixel screen), ``"projector"`` (larger), ``"compact"`` (the lessons' sizes) or a
     number (see ``viz.style.SCALES``).
@@ -108,7 +111,8 @@ class Dashboard:
     def __init__(self, run: Driver | None = None, config=None, *,
                  preset: str | None = None, seed: int = 0, backend: str = SIMULATED,
                  cluster_options: dict | None = None, scale: float | str = "laptop",
-                 keys: str | None = "dashboard", raise_errors: bool = False):
+                 keys: str | None = "default", view: str = "lesson",
+                 raise_errors: bool = False):
         self.session: Session | None = None
         self.error: str | None = None
         self.errors: list[Exception] = []
@@ -161,17 +165,18 @@ class Dashboard:
             self.share,
         ], titles=("faults: crash, restart, partition, loss", "share this run"))
         more.selected_index = 0
+        if keys == "default":
+            keys = "page" if view == "classroom" else "dashboard"
         self.keys = None if keys is None else PresenterKeys(weak(self.key), scope=keys)
         self.root = widgets.VBox([
-            widgets.HTML("<h3 style='margin:4px 0'>Basic Paxos classroom dashboard</h3>"),
-            *([self.keys] if self.keys is not None else []),
-            self.setup.box, self.controls.box, self.status, self.safety,
+            *self._header(view), self.controls.box, self.status, self.safety,
             widgets.Box([widgets.VBox([self.tabs], layout=widgets.Layout(flex=f"3 1 {WIDE}",
                                                                           min_width="0")),
                          right], layout=widgets.Layout(flex_flow="row wrap", width="100%")),
             more,
         ])
         self.root.add_class("paxos-dashboard")  # where the presenter keys listen
+        self.root.add_class(f"paxos-{view}")
         fit_controls(self.root)
         self._owned.root = self.root
         weakref.finalize(self, self._owned.close)
@@ -241,28 +246,9 @@ class Dashboard:
             d.clear()
         self.faults.build({})
         self.setup.set_enabled(True)
+        self._fold_setup(False)
 
     # -- time ----------------------------------------------------------------------------------
-    def key(self, action: str) -> None:
-        """A presenter key (``keys.KEYS``): its button's click, or the status line says why not."""
-        if action == "play":
-            play = self.controls.play
-            if play.disabled:
-                return self._refuse(action, "press Start first")
-            play.playing = not play.playing
-            return None
-        target = {"step": self.controls.step, "back": self.controls.back,
-                  "fork": self.controls.fork, "reset": self.setup.reset}[action]
-        if target.disabled:
-            return self._refuse(action, getattr(target, "why_not", None) or "not now")
-        target.click()
-        return None
-
-    def _refuse(self, action: str, why: str) -> None:
-        self.error = f"key {action!r}: {why}"
-        self.status.value = status_html(self.session, self.error)
-
-
     @_action
     def step(self) -> str | None:
         """Step: forward in the past, else the script's next step, else ``run.step()``.
@@ -357,25 +343,6 @@ class Dashboard:
         self._session().act("heal")
 
     # -- sharing and export --------------------------------------------------------------------
-    def shared(self, what: str) -> Download | Copy:
-        """What the share buttons hand the browser: ``"jsonl"``, ``"html"`` or ``"code"``.
-
-        The trace and the player hold the whole recorded history; the run code replays the
-        run up to the step on screen (``Session.run_code``).
-        """
-        s = self._session()
-        if what == "jsonl":
-            return Download("paxos_run.jsonl", "application/x-ndjson", jsonl(s.events).encode())
-        if what == "html":
-            player = to_html(s.events, kind="paxos")
-            page = ("<!doctype html><html><head><meta charset='utf-8'>"
-                    "<title>paxos_edu run</title></head><body>" + player + "</body></html>")
-            return Download("paxos_run.html", "text/html", page.encode())
-        code, step = s.run_code()
-        s.note = f"run code of steps 0 to {step}: paste it into paxos_edu.runcode.replay(code)"
-        self.status.value = status_html(s, self.error)
-        return Copy(code)
-
     @_action
     def export_trace(self, path: str | os.PathLike) -> Path:
         """Write the recorded trace (the whole history) as JSON Lines to ``path`` (scripts)."""
@@ -463,6 +430,7 @@ class Dashboard:
 
     def _after_start(self) -> None:
         s = self.session
+        self._fold_setup(bool(s.marks))
         self.setup.set_enabled(False)
         self.setup.reset.disabled = False
         if not s.marks:  # an attached run that is not started yet

@@ -30,8 +30,9 @@ from typing import Any
 from ..cluster import Cluster
 from ..core.config import Config, blocked_reason
 from ..driver import Driver
-from ..labels import message_label, role_names
+from ..labels import message_label
 from ..sim import Simulation
+from ..viz.labels import trace_names
 from ..viz.state import Replay, World
 from .scenarios import ScriptStep
 
@@ -124,6 +125,7 @@ class History:
         self.note = ""                      # what the last step did, or why it could not
         self._replay = Replay(self.events)
         self._world: tuple[int, int, World] | None = None
+        self._names: tuple[tuple[int, int], dict[int, str]] | None = None
         if run is not None:
             self._adopt(run)
         else:
@@ -247,9 +249,12 @@ class History:
 
     @property
     def names(self) -> dict[int, str]:
-        """Each uid's name, P0, A2, L5, C6, by the configuration's roles (fixed before the election)."""
-        config = self.config
-        return role_names(config.roles(config.n_consensus - 1).to_dict())
+        """Each uid's name at the cursor (``viz.labels.trace_names``): P0, A2, L5, C6 once
+        the roles are handed out, N0, N1, ... and C5, ... during the election."""
+        key = (self.generation, self.at)
+        if self._names is None or self._names[0] != key:
+            self._names = (key, trace_names(self.events[:self.at + 1]))
+        return self._names[1]
 
     def world(self) -> World | None:
         """Everything true at the cursor, read from the trace (``viz.state.World``)."""

@@ -34,7 +34,6 @@ from ..viz.counts import PHASE_ORDER, plot_phase_counts
 from ..viz.glide import moving_messages
 from ..viz.style import PHASE_COLORS, PHASE_NAMES, VIOLATION_COLOR, new_axes, phase_color
 from ..viz.svg import figure_svg
-from .util import node_roles
 
 GREEN, RED = "#1A9850", VIOLATION_COLOR
 COUNTS_SIZE = (6.0, 3.4)  # inches
@@ -253,10 +252,10 @@ def status_html(session, error: str | None = None) -> str:
         parts.append("<b>the past (read-only)</b>: Forward, or Fork from here" if session.can_fork
                      else "<b>the past (read-only)</b>: Forward or Play to catch up")
     w = session.world()
-    roles = node_roles(session.config)  # the names the fault panel and the diagrams use
+    names = session.names  # the names of the pending list and the diagrams at the cursor
 
     def name(uid: int) -> str:
-        return node_name(uid, roles.get(uid, "consensus"))
+        return names.get(uid, f"N{uid}")
 
     parts.append(f"leader {name(w.leader)}" if w.leader is not None else "electing")
     decided = session.decided()

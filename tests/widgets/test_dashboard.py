@@ -32,7 +32,8 @@ def test_configure_start_step_crash_back_fork_and_run_to_the_end(dash):
     assert dash.setup.proposers.disabled  # no reconfiguring a running system
     # Before anything moves: every node sent its token; the table has one row per node.
     assert [label for label, _ in dash.pending.list.options][:2] == [
-        "#1 P0→P1 [election] token(0)", "#3 P1→A2 [election] token(1)"]  # #2: P0's timer
+        "#1 N0→N1 [election] token(0)", "#3 N1→N2 [election] token(1)"]  # #2: N0's timer
+    # (during the election no node has a role yet: N0, N1, ...; the roles name them after)
     assert sorted(rows(dash.table.value)) == list(range(8))
     assert "data-safe='true'" in dash.safety.value
 

@@ -30,7 +30,7 @@ def test_real_udp_start_step_crash_back_fork_run():
     assert isinstance(cluster, Cluster) and cluster.mode == "step"
     pids = list(cluster.pids().values())
     assert len(pids) == 8
-    assert dash.pending.list.options[0][0] == "#1 P0→P1 [election] token(0)"
+    assert dash.pending.list.options[0][0] == "#1 N0→N1 [election] token(0)"  # no roles yet
 
     step_until(dash, all_decided)
     value = dash.session.decided()[6]
