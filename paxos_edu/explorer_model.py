@@ -21,11 +21,11 @@ import copy
 from bisect import insort
 
 from .core.config import Config
-from .core.effects import CancelTimer, Decide, Persist, Send, SetTimer
 from .core.invariants import SafetyMonitor
 from .core.node import make_node
 from .core.paxos import PHASE1, PHASE2, ROLE_CLASSES, Proposer
 from .explorer_nodes import Step, clone, freeze, role_key
+from .net.perform import perform
 
 PROPOSER_CORE = ("receive_request", "receive_ack", "receive_nack", "receive_accepted",
                  "start_round", "next_number", "back_off", "on_timer")
@@ -257,32 +257,9 @@ class Model:
                     proposer and self.prune)
 
     def record_effects(self, node, effects, sends, timer_ops, stored, events) -> None:
-        """Apply a node's core effects to the model: the one place that reads effects.
-
-        Sends become message ids (and monitor events for the kinds it reads); timers are
-        kept only if they may fire; storage only if a restart may read it; decisions
-        become monitor events.
-        """
-        uid = node.uid
-        for e in effects:
-            if isinstance(e, Send):
-                sends.append(self.msg_id(uid, e.dst, e.msg))
-                if e.msg.type in WATCHED:
-                    events.append({"kind": "send", "seq": -1, "src": uid, "dst": e.dst,
-                                   "msg": e.msg.to_dict()})
-            elif isinstance(e, SetTimer):
-                # A client's re-send changes nothing here: its Request stays in the network.
-                if self.timers and node.kind != "client":
-                    timer_ops.append(("set", (uid, e.name)))
-            elif isinstance(e, CancelTimer):
-                if self.timers:
-                    timer_ops.append(("cancel", (uid, e.name)))
-            elif isinstance(e, Persist):
-                if self.restart_budget:
-                    stored.append(self.store_id(e.data))
-            elif isinstance(e, Decide):
-                events.append({"kind": "decide", "seq": -1, "src": uid, "dst": uid,
-                               "msg": {"type": "Decided", "v": e.v, "n": e.n}})
+        """Apply a node's core effects to the model, through the one effect interpreter
+        (``net.perform``) with the model as a sink (``_Recorder``)."""
+        perform(effects, _Recorder(self, node, sends, timer_ops, stored, events))
 
     # -- states ------------------------------------------------------------------------
     def initial(self) -> tuple[tuple, int]:
@@ -406,3 +383,43 @@ class Model:
         if step[0] == "duplicate":
             return ("duplicate", *self.msgs[step[1]])
         return step
+
+
+class _Recorder:
+    """The explorer's effect sink: what one step of one node did, as the model keeps it.
+
+    Sends become message ids (and monitor events for the kinds it reads); timers are kept
+    only if they may fire; storage only if a restart may read it; decisions become
+    monitor events.
+    """
+
+    __slots__ = ("model", "node", "sends", "timer_ops", "stored", "events")
+
+    def __init__(self, model: Model, node, sends, timer_ops, stored, events):
+        self.model, self.node = model, node
+        self.sends, self.timer_ops, self.stored, self.events = sends, timer_ops, stored, events
+
+    def send(self, dst: int, msg) -> None:
+        uid = self.node.uid
+        self.sends.append(self.model.msg_id(uid, dst, msg))
+        if msg.type in WATCHED:
+            self.events.append({"kind": "send", "seq": -1, "src": uid, "dst": dst,
+                                "msg": msg.to_dict()})
+
+    def set_timer(self, name: str, delay: float) -> None:
+        # A client's re-send changes nothing here: its Request stays in the network.
+        if self.model.timers and self.node.kind != "client":
+            self.timer_ops.append(("set", (self.node.uid, name)))
+
+    def cancel_timer(self, name: str) -> None:
+        if self.model.timers:
+            self.timer_ops.append(("cancel", (self.node.uid, name)))
+
+    def persist(self, data) -> None:
+        if self.model.restart_budget:
+            self.stored.append(self.model.store_id(data))
+
+    def decide(self, v, n: int) -> None:
+        uid = self.node.uid
+        self.events.append({"kind": "decide", "seq": -1, "src": uid, "dst": uid,
+                            "msg": {"type": "Decided", "v": v, "n": n}})

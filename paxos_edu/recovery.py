@@ -24,8 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .core.config import Config
-from .core.effects import CancelTimer, Effect, Send, SetTimer
+from .core.effects import Effect
 from .core.node import make_node
+from .net.perform import perform
 
 SETUP_KINDS = frozenset({"Token", "Roles", "AskRoles"})
 SETUP_TIMERS = frozenset({"election", "roles"})
@@ -71,14 +72,8 @@ class _World:
         return _World(copy.deepcopy(self.nodes), list(self.net), dict(self.timers), self.clock)
 
     def perform(self, uid: int, effects: list[Effect]) -> None:
-        for e in effects:
-            if isinstance(e, Send):
-                self.net.append((uid, e.dst, e.msg))
-            elif isinstance(e, SetTimer):
-                self.clock += 1
-                self.timers[(uid, e.name)] = self.clock
-            elif isinstance(e, CancelTimer):
-                self.timers.pop((uid, e.name), None)
+        """Node ``uid``'s effects through the one effect interpreter (``net.perform``)."""
+        perform(effects, _Sink(self, uid))
 
     def deliver(self, i: int) -> None:
         src, dst, msg = self.net.pop(i)
@@ -90,6 +85,32 @@ class _World:
 
     def decided(self, clients: tuple[int, ...]) -> bool:
         return all(self.nodes[c].role.decided is not None for c in clients)
+
+
+class _Sink:
+    """Effects on a ``_World``: sends join the network, timers are set or cancelled in
+    order; storage and decisions need nothing here (no restarts, decisions are read)."""
+
+    __slots__ = ("world", "uid")
+
+    def __init__(self, world: _World, uid: int):
+        self.world, self.uid = world, uid
+
+    def send(self, dst: int, msg) -> None:
+        self.world.net.append((self.uid, dst, msg))
+
+    def set_timer(self, name: str, delay: float) -> None:
+        self.world.clock += 1
+        self.world.timers[(self.uid, name)] = self.world.clock
+
+    def cancel_timer(self, name: str) -> None:
+        self.world.timers.pop((self.uid, name), None)
+
+    def persist(self, data) -> None:
+        pass
+
+    def decide(self, v, n: int) -> None:
+        pass
 
 
 def _heals(w: _World, clients: tuple[int, ...], steps: int) -> bool:
