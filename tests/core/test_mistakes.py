@@ -71,8 +71,15 @@ def assert_broken(sim: Simulation, *names: str) -> list:
 
 
 def test_every_mistake_is_registered_for_the_explorer():
-    """MISTAKES maps each mistake to an impl override (or "amnesia"), for the explorer's tests."""
-    assert len(MISTAKES) == 7
+    """MISTAKES maps each mistake to an impl override (or "amnesia"), and the explorer's
+    tests search for every one of them (none is registered and then forgotten)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from test_explore import SEARCH
+
+    assert MISTAKES and set(SEARCH) == set(MISTAKES)
     for name, impl in MISTAKES.items():
         assert impl == "amnesia" or (isinstance(impl, dict) and set(impl) <= {
             "proposer", "acceptor", "learner", "client"}), name
