@@ -46,7 +46,7 @@ from .ledger import Pending, fault_setting
 from .net import storage
 from .net.nodes import Nodes
 from .net.resources import bind_address, cluster_key, make_workdir, shutdown
-from .net.spec import config_to_dict, impl_to_spec
+from .net.spec import HOP_MS, MAX_SLOW, config_to_dict, impl_to_spec, slowed
 from .net.switch import MODES, Switch
 
 __all__ = ["Cluster", "RunResult"]
@@ -66,14 +66,22 @@ class Cluster:
     holds the nodes' storage files and logs: a fresh temporary directory (on /dev/shm
     when there is one, so an fsync costs microseconds) removed on ``close()``, or a
     directory you name, which is kept. ``reply_timeout`` bounds every wait for a node.
+    ``slow`` (1 to ``MAX_SLOW``) is slow motion for watching a free run as it happens: in run
+    mode every hop takes about ``slow`` times as long and the nodes' timeouts are ``slow``
+    times longer to match (``slowed``), so the run does what it does at full speed, slower.
     """
 
     def __init__(self, config: Config | None = None, mode: str = "run",
                  key: bytes | str | None = None, hosts: Any = None,
                  impl: Mapping[str, type] | None = None, *, seed: int = 0,
-                 workdir: str | os.PathLike | None = None, reply_timeout: float = 10.0):
+                 workdir: str | os.PathLike | None = None, reply_timeout: float = 10.0,
+                 slow: float = 1.0):
         if mode not in MODES:
             raise ValueError(f"mode={mode!r}: must be 'run' or 'step'")
+        if isinstance(slow, bool) or not isinstance(slow, (int, float)) or not \
+                1 <= slow <= MAX_SLOW:
+            raise ValueError(f"slow={slow!r}: must be a number from 1 (real time) to {MAX_SLOW}")
+        self.slow = float(slow)
         self.config = config or Config()
         self.hosts = hosts
         for uid in range(self.config.n_consensus + len(self.config.clients)):
@@ -450,7 +458,8 @@ class Cluster:
 
     def _spawn(self, uid: int, resume: bool = False, amnesia: bool = False) -> None:
         rng = f"{self.seed}:{uid}:{len(self.actions)}"  # as a Simulation seeds a node
-        self._nodes.spawn(uid, self.config, rng, resume, amnesia, bind_address(self.hosts, uid))
+        self._nodes.spawn(uid, slowed(self.config, self.slow), rng, resume, amnesia,
+                          bind_address(self.hosts, uid), hop_ms=HOP_MS * (self.slow - 1))
 
     def _command(self, uid: int, cmd: str, sync: bool | None = None, **fields) -> None:
         """Send ``cmd`` to a live node; wait for its ``done`` in step mode (or if ``sync``)."""

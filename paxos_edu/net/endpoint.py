@@ -58,6 +58,7 @@ class NodeEndpoint(AsyncNode):
         self.switch = tuple(init["switch"])
         self.mode: str = init["mode"]
         self.nonce: str = init["nonce"]
+        self.hop = float(init.get("hop_ms") or 0) / 1000  # slow motion: seconds a send waits
         self.transport: asyncio.DatagramTransport | None = None
         self.out_seq = 0
         self.last_in = 0
@@ -208,7 +209,7 @@ class NodeEndpoint(AsyncNode):
                     self.report({"type": "batch", "cause": cause,
                                  "items": [*recv, {**item, "snapshot": None}]})
         for data, peer in outbox:
-            self.transport.sendto(data, peer)
+            self.put(data, peer)
 
     # -- the effect sink (``AsyncNode``; ``send`` is below) -----------------------------------
     def set_timer(self, name: str, delay: float) -> None:
@@ -232,10 +233,25 @@ class NodeEndpoint(AsyncNode):
             return
         peer = self.links.get(dst) if self.outbox is not None else None
         if peer is None:
-            self.transport.sendto(data, self.switch)
+            self.put(data, self.switch)
         else:  # after the batch with its copy (``flush``)
             self.outbox.append((data, peer))
             self.report({"type": "copy", "data": data.decode()})
+
+    def put(self, data: bytes, addr: tuple) -> None:
+        """Send a protocol datagram; in run mode with slow motion, ``hop`` seconds later.
+
+        Only messages wait: reports go at once, so the switch still hears of a message
+        (its copy) before anyone can receive it. A node that crashes meanwhile never sends
+        what it held, as a real crash loses what was not yet on the wire."""
+        if self.hop and self.mode == "run":
+            self.loop.call_later(self.hop, self._put_later, data, addr)
+        else:
+            self.transport.sendto(data, addr)
+
+    def _put_later(self, data: bytes, addr: tuple) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(data, addr)
 
     def report(self, ctl: dict[str, Any]) -> bool:
         """Send ``ctl`` to the switch (or hold it for the batch); False if it cannot be sent."""

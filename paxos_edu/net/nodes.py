@@ -43,15 +43,18 @@ class Nodes:
         switch.ask_sync = self.ask_sync
 
     def spawn(self, uid: int, config: Config, rng: str, resume: bool = False,
-              amnesia: bool = False, bind: tuple[str, int] = ("127.0.0.1", 0)) -> None:
-        """Start a process for ``uid`` listening on ``bind``; only its hello claims the uid."""
+              amnesia: bool = False, bind: tuple[str, int] = ("127.0.0.1", 0),
+              hop_ms: float = 0.0) -> None:
+        """Start a process for ``uid`` listening on ``bind``; only its hello claims the uid.
+
+        ``hop_ms``: how long the node holds each message it sends in run mode (slow motion)."""
         nonce = secrets.token_hex(8)
         self.switch.expect(uid, nonce)
         init = {"cmd": "init", "uid": uid, "key": self.key.hex(), "nonce": nonce,
                 "switch": list(self.switch.address), "host": bind[0], "port": bind[1],
                 "mode": self.switch.mode, "config": config_to_dict(config),
                 "impl": self.impl_spec, "storage": str(self.workdir / f"node-{uid}.json"),
-                "resume": resume, "amnesia": amnesia, "rng": rng}
+                "resume": resume, "amnesia": amnesia, "rng": rng, "hop_ms": hop_ms}
         proc = NodeProcess(uid, init, self.workdir, self.extra_path, self._launcher())
         self.procs.add(proc)
         self.live[uid] = proc

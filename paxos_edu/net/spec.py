@@ -8,10 +8,26 @@ module, not in a notebook cell.
 from __future__ import annotations
 
 import importlib
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from ..core.config import Config
+
+MAX_SLOW = 1000
+HOP_MS = 1.0
+"""How long a hop between two nodes on this machine takes, about (ms): at ``slow=k`` every
+message in run mode is held ``(k - 1) * HOP_MS`` ms more, so a hop takes about ``k`` times
+as long, and the nodes' timeouts are ``k`` times longer to match."""
+
+
+def slowed(config: Config, slow: float) -> Config:
+    """``config`` with every time (proposer timeout, back-off, client re-send) ``slow`` times
+    longer: what the node processes of a slow-motion Cluster run with."""
+    if slow == 1:
+        return config
+    low, high = config.backoff
+    return replace(config, timeout=config.timeout * slow, backoff=(low * slow, high * slow),
+                   resend=config.resend * slow)
 
 
 def config_to_dict(config: Config) -> dict[str, Any]:

@@ -227,7 +227,8 @@ class Dashboard(Presenter):
             self._set_session(Session(self.setup.config(), seed=self.setup.seed.value,
                                       backend=self.setup.backend.value,
                                       script=self.setup.script(),
-                                      cluster_options=self.cluster_options))
+                                      cluster_options=self.setup.cluster_options(
+                                          self.cluster_options)))
         self.session.start()
         scenario = SCENARIOS.get(self.setup.preset.value)
         if scenario is not None:  # the election preset opens on the ring

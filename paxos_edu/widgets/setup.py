@@ -17,10 +17,13 @@ import ipywidgets as widgets
 from ..core.config import Config
 from ..labels import fmt_value
 from .scenarios import SCENARIOS, ScriptStep
-from .session import BACKENDS, SIMULATED
+from .session import BACKENDS, REAL, SIMULATED
 from .util import button
 
 CUSTOM = ""
+SLOW_MOTION = (("in real time", 1), ("10× slower", 10), ("100× slower", 100),
+               ("300× slower", 300))
+"""Play on real processes: ``Cluster(slow=...)``, every hop and timeout that much longer."""
 _INT = re.compile(r"^[+-]?\d+$")
 
 
@@ -81,6 +84,12 @@ class SetupPanel:
         self.backend = widgets.ToggleButtons(options=BACKENDS, value=backend,
                                              description="backend")
         self.seed = widgets.IntText(seed, description="seed", layout=widgets.Layout(width="160px"))
+        self.slow = widgets.Dropdown(options=SLOW_MOTION, value=1, description="Play",
+                                     tooltip="real UDP processes: how much slower a free run "
+                                             "goes, to watch it as it happens",
+                                     layout=widgets.Layout(width="230px"))
+        self.backend.observe(self._backend_changed, "value")
+        self._backend_changed({"new": backend})
         self.start = button("Start", on_start, style="success", icon="play")
         self.reset = button("Reset", on_reset, style="warning", icon="refresh")
         for w in (self.proposers, self.acceptors, self.learners, self.seed):
@@ -92,7 +101,7 @@ class SetupPanel:
             widgets.HBox([self.preset, self.about]),
             widgets.HBox([self.proposers, self.acceptors, self.learners]),
             widgets.HBox([widgets.Label("clients:"), self.clients_box, self.add_client]),
-            widgets.HBox([self.backend, self.seed]),
+            widgets.HBox([self.backend, self.seed, self.slow]),
             widgets.HBox([self.start, self.reset]),
         ])
 
@@ -124,13 +133,19 @@ class SetupPanel:
     def set_enabled(self, enabled: bool) -> None:
         """Configuration can change only before Start (and after Reset)."""
         for w in (self.preset, self.proposers, self.acceptors, self.learners, self.add_client,
-                  self.backend, self.seed, self.start):
+                  self.backend, self.seed, self.slow, self.start):
             w.disabled = not enabled
         for row in self.clients:
             for w in (row.value, row.proposer, row.remove):
                 w.disabled = not enabled
 
+    def cluster_options(self, base: dict | None) -> dict:
+        """``Cluster`` options for a real run: ``base`` and the slow-motion factor chosen."""
+        return {**(base or {}), **({"slow": self.slow.value} if self.slow.value != 1 else {})}
+
     # -- internals -----------------------------------------------------------------------------
+    def _backend_changed(self, change) -> None:
+        self.slow.layout.visibility = "visible" if change["new"] == REAL else "hidden"
     def _set_clients(self, clients) -> None:
         self.clients = [ClientRow(v, k, self.proposers.value, self._changed, self._remove)
                         for v, k in clients]

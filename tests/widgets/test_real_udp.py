@@ -193,3 +193,25 @@ def test_pause_puts_the_free_running_processes_back_in_step_mode():
     assert dash.errors == []
     dash.close()
     assert s.closed
+
+
+def test_play_in_slow_motion_runs_the_processes_slower_and_still_decides():
+    dash = Dashboard(raise_errors=True)
+    configure(dash, 1, 3, 1, clients=((5, 0),))
+    assert dash.setup.slow.layout.visibility == "hidden"  # a simulated run has no real time
+    dash.setup.backend.value = REAL
+    assert dash.setup.slow.layout.visibility == "visible"
+    dash.setup.slow.value = 10
+    dash.setup.start.click()
+    s, cluster = dash.session, dash.session.head
+    assert cluster.slow == 10
+    dash.controls.speed.value = 20
+    dash.controls.play.playing = True
+    play_until(dash, lambda d: not d.controls.play.playing)
+    assert s.decided() == {5: 5} and "data-safe='true'" in dash.safety.value
+    ev = s.events
+    request = next(e["t"] for e in ev if e["kind"] == "deliver" and e["msg"]["type"] == "Request")
+    told = next(e["t"] for e in ev if e["kind"] == "deliver" and e["msg"]["type"] == "Decided")
+    assert told - request >= 5 * 9 * 0.99  # five hops from request to decision, each held 9 ms
+    assert dash.errors == []
+    dash.close()
