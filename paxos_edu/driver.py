@@ -151,12 +151,19 @@ def next_item(items: Iterable[Pending], now: float, order: str,
     ``items`` lists the messages oldest first (a ledger's order, or ``pending()``'s), so
     that a random choice among them is the same in every driver.
     """
-    if order != "oldest":
-        check_order(order)
+    if order == "oldest":  # one pass, no lists: the simulator's every step comes here
+        soonest = None
+        for p in items:
+            if p.due <= now and p.kind == "Message":
+                return p
+            if soonest is None or (p.due, p.id) < (soonest.due, soonest.id):
+                soonest = p
+        return soonest
+    check_order(order)
     items = list(items)
     ready = [p for p in items if p.due <= now and p.kind == "Message"]
     if ready:
-        return ready[0] if order == "oldest" else rng.choice(ready)
+        return rng.choice(ready)
     return min(items, key=lambda p: (p.due, p.id)) if items else None
 
 

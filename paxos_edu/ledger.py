@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from functools import cached_property
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .core.invariants import SafetyMonitor
@@ -32,10 +31,12 @@ class Pending:
     dst: int
     msg: Message
     due: float = 0.0
+    kind: str = field(init=False, repr=False, compare=False)
+    """``"Timer"`` or ``"Message"``, set once: every step sorts and filters pending items by it
+    (a plain attribute: ``functools.cached_property`` takes a lock on every read in 3.11)."""
 
-    @cached_property
-    def kind(self) -> str:  # cached: every step sorts and filters the pending items by it
-        return "Timer" if isinstance(self.msg, Timer) else "Message"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", "Timer" if isinstance(self.msg, Timer) else "Message")
 
     @property
     def phase(self) -> str:
@@ -242,11 +243,14 @@ class Ledger:
     def emit(self, kind: str, src: int, dst: int | None, msg: Message | dict,
              phase: str | None = "", **extra) -> dict:
         """Record one trace event and check it for safety."""
-        body = msg.to_dict() if isinstance(msg, Message) else msg
-        if phase == "":
-            phase = msg.phase if isinstance(msg, Message) else None
+        if isinstance(msg, Message):
+            body, phase = msg.to_dict(), msg.phase if phase == "" else phase
+        else:
+            body, phase = msg, None if phase == "" else phase
         ev = {"seq": len(self.trace), "t": self.stamp(), "kind": kind, "src": src, "dst": dst,
-              "msg": body, "phase": phase, **extra}
+              "msg": body, "phase": phase}
+        if extra:
+            ev.update(extra)
         self.trace.append(ev)
         self.monitor.observe(ev)
         return ev

@@ -110,3 +110,37 @@ def test_share_downloads_the_trace_and_a_player_and_gives_a_run_code(page, lab):
     assert sim.trace == events  # the code replays the very run that was downloaded
     expect(status(dash)).to_contain_text("run code of steps 0 to 6")
     page.screenshot(path=str(_artifact("share_1366.png")))
+
+
+def test_pause_on_real_processes_lands_on_the_latest_step(page, lab):  # noqa: F811
+    """Play free-runs real processes (slowed 100 times, so they are still going when the
+    class pauses); the display follows behind. Pause puts them back in step mode and the
+    cursor on the newest step, where the crash buttons work at once."""
+    source = ("from paxos_edu import Config\n"
+              "from paxos_edu.widgets import Dashboard\n\n"
+              "dash = Dashboard(config=Config(1, 3, 1, clients=((210, 0),)),\n"
+              "                 backend='real UDP processes', cluster_options={'slow': 100})\n"
+              "dash")
+    (lab.root / "pause_real.ipynb").write_text(json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "dash", "metadata": {},
+                   "outputs": [], "source": source}],
+        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                    "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5}, indent=1))
+    page.set_viewport_size({"width": 1366, "height": 768})
+    dash = run_notebook(page, lab, "pause_real.ipynb")
+    button(dash, "Start").click()
+    expect(status(dash)).to_contain_text("step 0 of 0")
+    dash.locator(".widget-play button").first.click()  # ▶
+    expect(status(dash)).to_contain_text("free-running", timeout=30_000)
+    expect(status(dash)).to_contain_text(re.compile(r"step \d+ of \d+"))
+    button(dash, "Pause").click()
+    expect(status(dash)).to_contain_text("paused at the latest step", timeout=30_000)
+    text = status(dash).inner_text()
+    cursor, head = map(int, re.search(r"step (\d+) of (\d+)", text).groups())
+    assert cursor == head, text
+    expect(status(dash)).not_to_contain_text("the past")
+    crash = dash.locator(".widget-hbox", has_text=re.compile(r"A1 acceptor")).get_by_role(
+        "button", name=re.compile(r"crash"))
+    expect(crash).to_be_enabled()
+    page.screenshot(path=str(_artifact("pause_real_1366.png")))
