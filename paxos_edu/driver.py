@@ -194,7 +194,9 @@ def run_steps(driver: Driver, until: Until, timeout: float, max_steps: int,
         return RunResult(driver.decided(), "not started: call start() first")
     status, steps = f"max_steps ({max_steps}) reached", 0
     while steps <= max_steps:
-        if reached(driver, until):
+        # until=None is reached when nothing is pending: step() says so below, without a
+        # scan of its own on every step.
+        if until is not None and reached(driver, until):
             status = reached_name(until)
             break
         problem = None if driver.in_flight() else driver.impossible()
@@ -207,7 +209,7 @@ def run_steps(driver: Driver, until: Until, timeout: float, max_steps: int,
             status = timeout_status(driver)
             break
         if driver.step(order) is None:
-            status = driver.impossible() or "nothing pending"
+            status = "idle" if until is None else driver.impossible() or "nothing pending"
             break
         steps += 1
     return RunResult(driver.decided(), status, steps, time.monotonic() - began)
