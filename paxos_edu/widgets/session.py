@@ -28,15 +28,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..core.config import Config
-from ..driver import Driver
 from ..viz.state import CAUSES
 from .history import BACKENDS, REAL, SIMULATED, History, Mark, cause_label, pending_label
-from .scenarios import ScriptStep, apply_step
+from .scenarios import apply_step
 
 __all__ = ["BACKENDS", "FREE_RUN", "LOSSY_PHASES", "QUIET_SECONDS", "REAL", "SIMULATED",
            "Session"]
@@ -57,11 +54,9 @@ class Session(History):
     scenario's list of ``ScriptStep``.
     """
 
-    def __init__(self, config: Config | None = None, seed: int = 0, backend: str = SIMULATED,
-                 script: Sequence[ScriptStep] = (), run: Driver | None = None,
-                 cluster_options: dict | None = None):
-        super().__init__(config, seed, backend, script, run, cluster_options)
-        self.rng = random.Random(seed)      # which message a lossy free-run loses
+    def __init__(self, *args, **kwargs):  # History's arguments
+        super().__init__(*args, **kwargs)
+        self.rng = random.Random(self.seed)  # which message a lossy free-run loses
         self._loss: float | None = None     # the loss rate the free-running switch applies
         self._quiet_since = 0.0             # when a free-run last brought new events
 

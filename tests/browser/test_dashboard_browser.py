@@ -148,6 +148,11 @@ def _quorum_notebook(path: Path) -> None:
               "from paxos_edu.widgets import Dashboard\n\n"
               "dash = Dashboard(config=Config(1, 3, 1, clients=((5, 0),)))\n"
               "dash")
+    one_cell_notebook(path, source)
+
+
+def one_cell_notebook(path: Path, source: str) -> None:
+    """Write a notebook of one code cell, ``source`` (not yet run)."""
     path.write_text(json.dumps({
         "cells": [{"cell_type": "code", "execution_count": None, "id": "dash", "metadata": {},
                    "outputs": [], "source": source}],

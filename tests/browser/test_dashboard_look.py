@@ -40,6 +40,7 @@ from .test_dashboard_browser import (  # noqa: F401  (browser, lab: fixtures use
     expect,
     kernel_idle,
     lab,
+    one_cell_notebook,
     run_notebook,
     screenshotted_page,
     status,
@@ -60,12 +61,7 @@ def _notebook(path: Path, backend: str) -> None:
               "dash = Dashboard(config=Config(3, 5, 3, clients=((210, 0), (220, 1), (230, 2))),\n"
               f"                 seed=1, backend={backend!r})\n"
               "dash")
-    path.write_text(json.dumps({
-        "cells": [{"cell_type": "code", "execution_count": None, "id": "dash", "metadata": {},
-                   "outputs": [], "source": source}],
-        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                    "name": "python3"}},
-        "nbformat": 4, "nbformat_minor": 5}, indent=1))
+    one_cell_notebook(path, source)
 
 
 @pytest.fixture

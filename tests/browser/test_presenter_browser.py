@@ -22,6 +22,7 @@ from .test_dashboard_browser import (  # noqa: F401  (fixtures are found by name
     expect,
     lab,
     notebook_panel,
+    one_cell_notebook,
     page,
     run_notebook,
     status,
@@ -121,12 +122,7 @@ def test_pause_on_real_processes_lands_on_the_latest_step(page, lab):  # noqa: F
               "dash = Dashboard(config=Config(1, 3, 1, clients=((210, 0),)),\n"
               "                 backend='real UDP processes', cluster_options={'slow': 100})\n"
               "dash")
-    (lab.root / "pause_real.ipynb").write_text(json.dumps({
-        "cells": [{"cell_type": "code", "execution_count": None, "id": "dash", "metadata": {},
-                   "outputs": [], "source": source}],
-        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                    "name": "python3"}},
-        "nbformat": 4, "nbformat_minor": 5}, indent=1))
+    one_cell_notebook(lab.root / "pause_real.ipynb", source)
     page.set_viewport_size({"width": 1366, "height": 768})
     dash = run_notebook(page, lab, "pause_real.ipynb")
     button(dash, "Start").click()
