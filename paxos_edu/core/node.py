@@ -27,6 +27,7 @@ lost message harmless once messages get through again:
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Mapping
@@ -49,7 +50,12 @@ ROLES_TIMER = "roles"
 def handler_name(msg: Message) -> str:
     """``receive_<kind>``, the kind in snake case: Proposal -> receive_proposal, AskRoles ->
     receive_ask_roles."""
-    return "receive_" + re.sub(r"(?<!^)(?=[A-Z])", "_", msg.type).lower()
+    return _handler_name(msg.type)
+
+
+@functools.lru_cache(maxsize=256)  # a handful of kinds, looked up for every message
+def _handler_name(kind: str) -> str:
+    return "receive_" + re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
 
 
 class Node:
@@ -97,8 +103,9 @@ class Node:
         ``stats["unknown_kind"]`` (shown in the snapshot) and dropped.
         """
         name = handler_name(msg)
-        if hasattr(self, name):
-            return getattr(self, name)(src, msg)
+        own = getattr(self, name, None)
+        if own is not None:
+            return own(src, msg)
         if self.role is None:
             return self._ask_for_roles()
         handler = getattr(self.role, name, None)
