@@ -31,3 +31,23 @@ def wait_gone(pids, timeout: float) -> list[int]:
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def marked(variable: str, tag: str) -> list[int]:
+    """Pids of the live (not zombie) processes whose environment carries ``variable=tag``:
+    every process a test started, and whatever those started, by the marker it gave them."""
+    from pathlib import Path
+
+    needle = f"{variable}={tag}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            env = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if state != "Z" and needle in env.split(b"\0"):
+            pids.append(int(entry.name))
+    return pids

@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from process_watch import wait_gone
+from process_watch import marked, wait_gone
 
 MARKER = "PAXOS_EDU_LESSONS_SERVER_TEST"
 START_SECONDS = 120  # the server answering (and, for Voila, lesson 06 executed)
@@ -32,19 +32,7 @@ STOP_SECONDS = 60
 
 def _marked(tag: str) -> list[int]:
     """Pids of the live processes whose environment carries ``MARKER=tag``."""
-    needle = f"{MARKER}={tag}".encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            env = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:  # gone meanwhile
-            continue
-        if state != "Z" and needle in env.split(b"\0"):
-            pids.append(int(entry.name))
-    return pids
+    return marked(MARKER, tag)
 
 
 def _free_port() -> int:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from process_watch import wait_gone
+from process_watch import marked, wait_gone
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -76,19 +76,7 @@ def _require() -> None:
 
 def _marked(tag: str) -> list[int]:
     """Pids of the live processes whose environment carries ``MARKER=tag``."""
-    needle = f"{MARKER}={tag}".encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            env = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-        if state != "Z" and needle in env.split(b"\0"):
-            pids.append(int(entry.name))
-    return pids
+    return marked(MARKER, tag)
 
 
 def _reap(tag: str, what: str, grace: float = 15.0) -> None:
