@@ -53,12 +53,21 @@ class Simulation:
         self.impl = dict(impl or {})
         self.latency = latency
         self.rng = random.Random(seed)  # order="random" steps; the faults have their own
-        self.now = 0.0
         self.actions: list[tuple] = []
         self.started = False
-        self.ledger = Ledger(lambda: self.now, seed)
+        self.ledger = Ledger(seed=seed)
         self._nodes: dict[int, Any] = {}
         self._storage: dict[int, dict] = {}
+        self._sinks: dict[int, _Sink] = {}
+
+    @property
+    def now(self) -> float:
+        """The virtual time in ms (the ledger's clock): each delivery takes one ``latency``."""
+        return self.ledger.now
+
+    @now.setter
+    def now(self, t: float) -> None:
+        self.ledger.now = t
 
     # -- lifecycle (nothing to release: Driver's names, so a lesson can switch drivers) ------
     def __enter__(self) -> Simulation:
@@ -124,7 +133,7 @@ class Simulation:
         """Deliver message ``mid`` (or fire timer ``mid``) now."""
         item, _ = self.ledger.take(mid)
         self.actions.append(("deliver", mid))
-        self.now += self.latency
+        self.ledger.now += self.latency
         self._arrive(item)
         return item
 
@@ -149,14 +158,14 @@ class Simulation:
 
     def next_item(self, order: str = "oldest") -> Pending | None:
         """What ``step(order)`` would deliver next (see ``driver``: the one step policy)."""
-        return driver.next_item(self.ledger.pending.values(), self.now, order, self.rng)
+        return driver.next_item(self.ledger.pending.values(), self.ledger.now, order, self.rng)
 
     def step(self, order: str = "oldest") -> Pending | None:
         """Deliver the oldest ready message (or a random one), else the earliest due item."""
         item = self.next_item(order)
         if item is None:
             return None
-        if item.due - self.latency > self.now:
+        if item.due - self.latency > self.ledger.now:
             self._advance_to(item.due - self.latency)
         return self.deliver(item.id)
 
@@ -324,7 +333,10 @@ class Simulation:
         self._perform(item.dst, node.handle(item.src, item.msg))
 
     def _perform(self, uid: int, effects) -> None:
-        perform(effects, _Sink(self, uid))
+        sink = self._sinks.get(uid)
+        if sink is None:
+            sink = self._sinks[uid] = _Sink(self.ledger, self._storage, uid)
+        perform(effects, sink)
         self._record_state(uid)
 
     def _record_state(self, uid: int) -> None:
@@ -334,27 +346,28 @@ class Simulation:
 
 
 class _Sink:
-    """Where node ``uid``'s effects go in a Simulation: the ledger and its storage dict."""
+    """Where node ``uid``'s effects go in a Simulation: the ledger and the storage dict.
 
-    __slots__ = ("sim", "uid")
+    Not the Simulation itself: a sink it keeps must not refer back to it (see ``Ledger``).
+    """
 
-    def __init__(self, sim: Simulation, uid: int):
-        self.sim, self.uid = sim, uid
+    __slots__ = ("ledger", "storage", "uid")
+
+    def __init__(self, ledger: Ledger, storage: dict[int, dict], uid: int):
+        self.ledger, self.storage, self.uid = ledger, storage, uid
 
     def send(self, dst: int, msg: Message) -> None:
-        ledger = self.sim.ledger
-        for copy in ledger.fate(ledger.send(self.uid, dst, msg)):
-            ledger.hold(copy)
+        self.ledger.post(self.uid, dst, msg)
 
     def persist(self, data: dict[str, Any]) -> None:
-        self.sim._storage[self.uid] = data
+        self.storage[self.uid] = data
 
     def set_timer(self, name: str, delay: float) -> None:
-        self.sim.ledger.set_timer(self.uid, name, delay)
+        self.ledger.set_timer(self.uid, name, delay)
 
     def cancel_timer(self, name: str) -> None:
-        self.sim.ledger.cancel_timers(self.uid, name)
+        self.ledger.cancel_timers(self.uid, name)
 
     def decide(self, v: Value, n: int) -> None:
-        self.sim.ledger.emit("decide", self.uid, self.uid, {"type": "Decided", "v": v, "n": n},
-                             phase="3")
+        self.ledger.emit("decide", self.uid, self.uid, {"type": "Decided", "v": v, "n": n},
+                         phase="3")

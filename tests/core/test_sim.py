@@ -334,3 +334,23 @@ def test_a_ring_node_down_before_the_election_ends_is_named_in_the_status():
     sim.restart(4)  # back on the ring: its token goes round again
     sim.run(until="decided")
     assert sim.leader() == 4 and sim.impossible() is None and sim.decided() == {5: 7}
+
+
+def test_a_finished_run_is_freed_without_the_garbage_collector():
+    """No reference cycle through the Simulation: property tests run thousands, each with
+    its whole trace, and a cycle leaves them all for the cyclic collector to find."""
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        sim = contended()
+        sim.set_faults(loss=0.2, duplicate=0.2, delay=(0, 5))
+        sim.run(max_steps=300, order="random")
+        sim.crash(0)
+        sim.restart(0)
+        gone = weakref.ref(sim)
+        del sim
+        assert gone() is None
+    finally:
+        gc.enable()
