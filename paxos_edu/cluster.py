@@ -183,6 +183,9 @@ class Cluster:
     def deliver(self, mid: int) -> Pending:
         """Deliver message ``mid`` (or fire timer ``mid``); step mode waits till it is handled."""
         self._check_open()
+        # A node killed from outside is crashed: what is delivered to it now is dropped,
+        # as in a Simulation, rather than waited for.
+        self._nodes.notice_deaths([self._switch.get(mid).dst])
         item, ref = self._switch.deliver(mid, LATENCY)
         self.actions.append(("deliver", mid))
         if item.kind == "Timer":

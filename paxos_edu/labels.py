@@ -139,8 +139,9 @@ def describe_event(ev: dict | None, names: dict[int, str] | None = None) -> str:
         return f"{n(ev['src'])} decides {fmt_value(msg.get('v'))}"
     if kind == "timer":
         return f"{n(ev['dst'])}: {msg.get('name', 'timer')} timer fires"
-    if kind == "crash":
-        return f"{n(ev['src'])} crashes"
+    if kind == "crash":  # "how": a process that died by itself, e.g. killed from outside
+        how = f" ({msg['how']})" if msg.get("how") else ""
+        return f"{n(ev['src'])} crashes{how}"
     if kind == "restart":
         amnesia = " with amnesia" if msg.get("amnesia") else ""
         return f"{n(ev['src'])} restarts{amnesia}"

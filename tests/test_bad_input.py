@@ -360,11 +360,14 @@ def test_a_node_that_refuses_its_file_says_so_in_its_log(decided_cluster, monkey
     c.restart(3)
 
 
-def test_the_launcher_tells_how_a_forked_node_ended(decided_cluster):
+def test_how_a_node_killed_from_outside_ended_is_in_its_crash_event(decided_cluster):
+    """By pid, from outside the package (as ``kill -9`` would): the launcher that forked the
+    node tells how it ended, and the crash the cluster records says so."""
     c = decided_cluster
-    proc = c._live[4]
-    proc.kill()
-    assert proc.how_ended() == "killed by signal SIGKILL"
+    os.kill(c.pids()[4], signal.SIGKILL)
+    assert c.wait_for(lambda c: not c.alive()[4], timeout=10)
+    crash = [ev for ev in c.trace if ev["kind"] == "crash"][-1]
+    assert (crash["src"], crash["msg"].get("how")) == (4, "killed by signal SIGKILL")
     c.restart(4)
 
 
@@ -377,7 +380,7 @@ def test_a_dead_node_with_an_empty_log_is_explained(tmp_path):
 
     nodes = Nodes.__new__(Nodes)
     nodes.workdir, nodes.live = tmp_path, {7: Dead()}
-    nodes.forget = lambda uid: None
+    nodes.forget = lambda uid, how="": None
     text = nodes.died(7, "during start-up")
     assert "killed by signal SIGKILL" in text and "node-7.log" in text and "is empty" in text
     assert "\n" not in text

@@ -134,14 +134,22 @@ class Nodes:
     def wait_done(self, uid: int, kind: str, ref: int) -> None:
         """Wait until ``uid`` reports it finished input ``ref`` (a command, or a message)."""
         peer, proc = self.switch.peers[uid], self.live.get(uid)
+        killed: list[str] = []
 
         def check() -> None:
-            if proc is not None and not proc.alive():
+            if proc is None or proc.alive():
+                return
+            how = proc.how_ended()
+            if not how.startswith("killed by signal"):  # it exited: a bug, shown with its log
                 raise RuntimeError(self.died(uid, "while handling an input"))
+            killed.append(how)  # killed from outside (kill -9, the OOM killer): a crash
+
+        def finished() -> bool:
+            return bool(killed) or peer.done[kind] >= ref
 
         progress = process.Progress(lambda: [proc.pid] if proc is not None else [])
         idle = 0.0
-        while not self.switch.wait(lambda: peer.done[kind] >= ref, ASK_AGAIN, check):
+        while not self.switch.wait(finished, ASK_AGAIN, check):
             # Its done may have been lost (a switch socket overflows under a flood): ask
             # the node what it finished; the answer carries it (a retransmission, not a guess).
             self.ask_sync(uid)
@@ -149,6 +157,8 @@ class Nodes:
             if idle >= self.reply_timeout:
                 raise TimeoutError(f"node {uid} did not finish its input, and used no CPU, "
                                    f"for {self.reply_timeout:g} s; its log:\n{self.tail(uid)}")
+        if killed and self.live.pop(uid, None) is not None:
+            self.forget(uid, killed[0])
 
     def kill(self, uid: int) -> bool:
         """SIGKILL ``uid``'s process (by pid) and record the crash; False if it was not live."""
@@ -159,26 +169,28 @@ class Nodes:
         self.forget(uid)
         return True
 
-    def notice_deaths(self) -> None:
-        """Record processes that died without ``kill`` (killed from outside, a fatal bug)."""
-        for uid, proc in list(self.live.items()):
-            if not proc.alive():
+    def notice_deaths(self, uids: list[int] | None = None) -> None:
+        """Record processes (of ``uids``, default all) that died without ``kill``: killed from
+        outside, or a fatal bug. Their ``crash`` event says how (``"how"``), when known."""
+        for uid in list(self.live) if uids is None else uids:
+            proc = self.live.get(uid)
+            if proc is not None and not proc.alive():
                 del self.live[uid]
-                self.forget(uid)
+                self.forget(uid, proc.how_ended())
 
-    def forget(self, uid: int) -> None:
+    def forget(self, uid: int, how: str = "") -> None:
         sw = self.switch
         with sw.cond:
             sw.mark_dead(uid)
             sw.cancel_timers(uid)
-            sw.emit("crash", uid, uid, {"type": "Crash"})
+            sw.emit("crash", uid, uid, {"type": "Crash", **({"how": how} if how else {})})
 
     def died(self, uid: int, when: str) -> str:
         """Record that ``uid`` died unexpectedly; the message to raise about it."""
         proc = self.live.pop(uid, None)
-        if proc is not None:
-            self.forget(uid)
         how = proc.how_ended() if proc else ""
+        if proc is not None:
+            self.forget(uid, how)
         tail = self.tail(uid).strip()
         if tail:
             return f"node {uid} exited {when}{' ' + how if how else ''}; its log ends with:\n{tail}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 from paxos_edu import Config, Simulation
 from paxos_edu.cluster import Cluster
 
@@ -111,3 +114,23 @@ def test_pause_holds_messages_and_resume_lets_them_flow():
         assert c.mode == "run"
         assert c.run(timeout=10).status == "decided"
         assert c.decided() == {5: 42}
+
+
+def test_a_node_killed_from_outside_is_a_crash_in_step_mode():
+    """``kill -9`` by pid, as a student might from a terminal: the node counts as crashed
+    (its crash event says how), what is delivered to it is dropped, as in a Simulation,
+    and the others decide without it."""
+    with Cluster(Config(proposers=1, acceptors=3, learners=1, clients=((7, 0),)),
+                 mode="step") as c:
+        c.start()
+        assert c.run(until="elected", timeout=30).ok
+        acceptor = c.config.roles(c.leader()).acceptors[0]
+        os.kill(c.pids()[acceptor], signal.SIGKILL)
+        assert c.run(timeout=30).status == "decided"
+        assert c.alive()[acceptor] is False
+        crashes = [ev for ev in c.trace if ev["kind"] == "crash"]
+        assert [(ev["src"], ev["msg"].get("how")) for ev in crashes] == [
+            (acceptor, "killed by signal SIGKILL")]
+        after = c.trace[crashes[0]["seq"]:]
+        to_it = [ev for ev in after if ev["kind"] in ("deliver", "drop") and ev["dst"] == acceptor]
+        assert to_it and all(ev["kind"] == "drop" and ev["reason"] == "crashed" for ev in to_it)
