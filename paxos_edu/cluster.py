@@ -46,7 +46,7 @@ from .ledger import Pending, fault_setting
 from .net import storage
 from .net.nodes import Nodes
 from .net.resources import bind_address, cluster_key, make_workdir, shutdown
-from .net.spec import HOP_MS, MAX_SLOW, config_to_dict, impl_to_spec, slowed
+from .net.spec import HOP_MS, check_slow, config_to_dict, impl_to_spec, slowed
 from .net.switch import MODES, Switch
 
 __all__ = ["Cluster", "RunResult"]
@@ -55,7 +55,7 @@ LATENCY = 1.0
 """Virtual ms a step-mode delivery takes (a Simulation's default ``latency``)."""
 
 
-class Cluster:
+class Cluster(driver.DriverBase):
     """A configuration run by real node processes; the same control surface as Simulation.
 
     ``key`` is the cluster key (bytes, or a passphrase string); a random one if None.
@@ -78,10 +78,7 @@ class Cluster:
                  slow: float = 1.0):
         if mode not in MODES:
             raise ValueError(f"mode={mode!r}: must be 'run' or 'step'")
-        if isinstance(slow, bool) or not isinstance(slow, (int, float)) or not \
-                1 <= slow <= MAX_SLOW:
-            raise ValueError(f"slow={slow!r}: must be a number from 1 (real time) to {MAX_SLOW}")
-        self.slow = float(slow)
+        self.slow = check_slow(slow)
         self.config = config or Config()
         self.hosts = hosts
         for uid in range(self.config.n_consensus + len(self.config.clients)):
@@ -102,12 +99,6 @@ class Cluster:
                                            self.workdir, not keep)
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def __enter__(self) -> Cluster:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def close(self) -> None:
         """Stop every node process (by pid) and the switch; remove the temporary workdir."""
         self._finalizer()
@@ -143,11 +134,7 @@ class Cluster:
         self.actions.append(("start",))
         self.started = True
         self._switch.start_clock()
-        uids = self._all_uids()
-        for uid in uids:
-            self._spawn(uid)
-        self._nodes.wait_hello(uids)
-        self._nodes.relink()
+        self._bring_up(self._all_uids())
         for uid in (*self.config.ring_order, *self.config.client_uids):
             self._command(uid, "start")
         if self.mode == "run":
@@ -161,9 +148,7 @@ class Cluster:
         self.actions.append(("propose", value, proposer))
         uid = self.config.client_uids[-1]
         if self.started:
-            self._spawn(uid)
-            self._nodes.wait_hello([uid])
-            self._nodes.relink(first=uid)
+            self._bring_up([uid], first=uid)
             config = config_to_dict(self.config)
             for other in list(self._live):
                 if other != uid:
@@ -269,8 +254,7 @@ class Cluster:
         """Why no new value can be chosen, e.g. ``"no quorum: acceptors 2, 3 of 3 are down"``."""
         if not self.started:
             return None
-        return blocked_reason(self.config, {u: u in self._live for u in self._all_uids()},
-                              self.leader() is not None)
+        return blocked_reason(self.config, self.alive(), self.leader() is not None)
 
     def pause(self) -> None:
         """Stop the flow: from now on messages and timers wait as pending items (step mode)."""
@@ -278,8 +262,7 @@ class Cluster:
         if self.mode == "step":
             return
         self._switch.set_mode("step")
-        for uid in list(self._live):
-            self._command(uid, "mode", sync=True, mode="step")
+        self._nodes.command_all(list(self._live), "mode", {"mode": "step"})
 
     def resume(self) -> None:
         """Let everything flow again (run mode): held messages go out, nodes rearm their timers."""
@@ -324,9 +307,7 @@ class Cluster:
                      amnesia=amnesia)
         self.actions.append(("restart", uid, amnesia))
         self._switch.emit("restart", uid, uid, {"type": "Restart", "amnesia": amnesia})
-        self._spawn(uid, resume=True, amnesia=amnesia)
-        self._nodes.wait_hello([uid])
-        self._nodes.relink(first=uid)
+        self._bring_up([uid], first=uid, resume=True, amnesia=amnesia)
         self._command(uid, "start")
 
     def partition(self, *groups: Iterable[int]) -> None:
@@ -360,10 +341,6 @@ class Cluster:
         snaps = self._switch.snapshots()
         return {uid: snaps[uid]["decided"] for uid in self.config.client_uids
                 if uid in self._live and snaps.get(uid, {}).get("decided") is not None}
-
-    def all_decided(self) -> bool:
-        """True when every client has heard a decision."""
-        return driver.all_decided(self)
 
     def elected(self) -> bool:
         """True once a leader exists and every live node knows its role (a client: its proposer)."""
@@ -449,20 +426,20 @@ class Cluster:
         return self._nodes.log(uid)
 
     # -- internals -----------------------------------------------------------------------------
-    def _all_uids(self) -> list[int]:
-        return driver.all_uids(self.config)
-
-    def _check_uid(self, uid: int) -> None:
-        driver.check_uid(self.config, uid)
-
     def _check_open(self) -> None:
         if self.closed:
             raise RuntimeError("this Cluster is closed")
 
-    def _spawn(self, uid: int, resume: bool = False, amnesia: bool = False) -> None:
-        rng = f"{self.seed}:{uid}:{len(self.actions)}"  # as a Simulation seeds a node
-        self._nodes.spawn(uid, slowed(self.config, self.slow), rng, resume, amnesia,
-                          bind_address(self.hosts, uid), hop_ms=HOP_MS * (self.slow - 1))
+    def _bring_up(self, uids: list[int], first: int | None = None, resume: bool = False,
+                  amnesia: bool = False) -> None:
+        """Start processes for ``uids``, wait for their addresses, tell everyone (``first``
+        first: a new address must be known before anyone sends to it)."""
+        for uid in uids:
+            rng = f"{self.seed}:{uid}:{len(self.actions)}"  # as a Simulation seeds a node
+            self._nodes.spawn(uid, slowed(self.config, self.slow), rng, resume, amnesia,
+                              bind_address(self.hosts, uid), hop_ms=HOP_MS * (self.slow - 1))
+        self._nodes.wait_hello(uids)
+        self._nodes.relink(first)
 
     def _command(self, uid: int, cmd: str, sync: bool | None = None, **fields) -> None:
         """Send ``cmd`` to a live node; wait for its ``done`` in step mode (or if ``sync``)."""

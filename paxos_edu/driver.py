@@ -80,6 +80,29 @@ class RunResult:
         return self.status in ("decided", "elected", "idle", "reached")
 
 
+class DriverBase:
+    """The code both drivers share, not only the names: the ``with`` block (``close`` on
+    leaving it) and the rules that follow from the rest of the surface."""
+
+    config: Config
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def all_decided(self) -> bool:
+        """True when every client has heard a decision."""
+        return all_decided(self)
+
+    def _all_uids(self) -> list[int]:
+        return all_uids(self.config)
+
+    def _check_uid(self, uid: int) -> None:
+        check_uid(self.config, uid)
+
+
 @runtime_checkable
 class Driver(Protocol):
     """What ``Simulation`` and ``Cluster`` both offer, with the same meaning (see above)."""

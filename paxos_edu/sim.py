@@ -32,7 +32,7 @@ from .net.perform import perform
 __all__ = ["Pending", "RunResult", "Simulation", "pending_order"]
 
 
-class Simulation:
+class Simulation(driver.DriverBase):
     """Run a configuration in-process, deterministically, with every fault at hand.
 
     ``impl`` replaces role classes (``{"acceptor": MyAcceptor}``) for exercises and
@@ -70,12 +70,6 @@ class Simulation:
         self.ledger.now = t
 
     # -- lifecycle (nothing to release: Driver's names, so a lesson can switch drivers) ------
-    def __enter__(self) -> Simulation:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def close(self) -> None:
         """Nothing to stop: a Simulation holds no process or socket."""
 
@@ -250,10 +244,6 @@ class Simulation:
         return {uid: n.role.decided for uid, n in self._nodes.items()
                 if n.kind == "client" and n.role.decided is not None}
 
-    def all_decided(self) -> bool:
-        """True when every client has heard a decision."""
-        return driver.all_decided(self)
-
     def impossible(self) -> str | None:
         """Why no value can be chosen now, e.g. ``"no quorum: acceptors 2, 3 of 3 are down"``."""
         if not self.started:
@@ -309,12 +299,6 @@ class Simulation:
         return sim
 
     # -- internals -------------------------------------------------------------------------
-    def _all_uids(self) -> list[int]:
-        return driver.all_uids(self.config)
-
-    def _check_uid(self, uid: int) -> None:
-        driver.check_uid(self.config, uid)
-
     def _arrive(self, item: Pending) -> None:
         emit = self.ledger.emit
         if item.kind == "Timer":

@@ -20,6 +20,13 @@ message in run mode is held ``(k - 1) * HOP_MS`` ms more, so a hop takes about `
 as long, and the nodes' timeouts are ``k`` times longer to match."""
 
 
+def check_slow(slow: Any) -> float:
+    """``Cluster(slow=...)`` checked: a number from 1 (real time) to ``MAX_SLOW``."""
+    if isinstance(slow, bool) or not isinstance(slow, (int, float)) or not 1 <= slow <= MAX_SLOW:
+        raise ValueError(f"slow={slow!r}: must be a number from 1 (real time) to {MAX_SLOW}")
+    return float(slow)
+
+
 def slowed(config: Config, slow: float) -> Config:
     """``config`` with every time (proposer timeout, back-off, client re-send) ``slow`` times
     longer: what the node processes of a slow-motion Cluster run with."""
