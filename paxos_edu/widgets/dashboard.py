@@ -388,7 +388,7 @@ class Dashboard(Presenter):
             self.counts.value = ""
         self.pending.show(s.pending() if started else [], why_not)
         self.faults.show(s.alive() if started else {}, why_not,
-                         bool(s.partition()) if started else False)
+                         bool(s.partition()) if started else False, s.names if started else None)
         self.controls.show(s)
 
     def _layout(self) -> dict[int, str]:

@@ -24,20 +24,41 @@ from .util import button, enable
 
 
 class NodeRow:
+    """One node's row. It is named as the rest of the dashboard names it (``rename``): N2
+    during the election, A2 acceptor once the roles are handed out; the amnesia box
+    (acceptors only) shows from then on."""
+
     def __init__(self, uid: int, role: str, on_crash: Callable, on_restart: Callable):
-        self.uid, self.role, self.name = uid, role, node_name(uid, role)
-        self.label = widgets.HTML(f"<b>{self.name}</b> {role}",
-                                  layout=widgets.Layout(width="110px"))
-        self.crash = button("crash", lambda: on_crash(uid), f"crash {self.name}", icon="bolt")
+        self.uid, self.role = uid, role
+        self.label = widgets.HTML(layout=widgets.Layout(width="110px"))
+        self.crash = button("crash", lambda: on_crash(uid), "", icon="bolt")
         self.amnesia = widgets.Checkbox(False, description="amnesia", indent=False,
                                         layout=widgets.Layout(width="90px"),
                                         tooltip="restart without the acceptor's stable storage")
-        self.restart = button("restart", lambda: on_restart(uid, self.amnesia.value),
-                              f"restart {self.name}", icon="repeat")
+        self.restart = button("restart", lambda: on_restart(uid, self.amnesia.value), "",
+                              icon="repeat")
+        self.box = widgets.HBox()
+        self.name = ""
+        self.rename(node_name(uid, role))
+
+    def rename(self, name: str) -> None:
+        """Show the node as ``name`` (a role's letter, or N/C before the roles are known)."""
+        if name == self.name:
+            return
+        self.name = name
+        self.known = name[:1] == self.role[:1].upper()  # its role has been handed out
+        for widget, verb in ((self.crash, "crash"), (self.restart, "restart")):
+            widget._tip = f"{verb} {name}"  # util.enable's base tooltip
+            widget.tooltip = widget._tip
         parts = [self.label, self.crash, self.restart]
-        if role == "acceptor":
+        if self.role == "acceptor" and self.known:
             parts.append(self.amnesia)
-        self.box = widgets.HBox(parts)
+        self.box.children = parts
+
+    def show(self, up: bool) -> None:
+        role = f" {self.role}" if self.known else ""
+        self.label.value = (f"<b>{self.name}</b>{role}"
+                            + ("" if up else " <span style='color:#B2182B'>down</span>"))
 
 
 class FaultPanel:
@@ -72,15 +93,23 @@ class FaultPanel:
         self.nodes_box.children = [row.box for row in self.rows.values()]
         self.group.options = [(node_name(u, r), u) for u, r in sorted(roles.items())]
 
-    def show(self, alive: dict[int, bool], why_not: str | None, partitioned: bool) -> None:
-        """Reflect who is up; ``why_not`` (None when the run can change) disables every control."""
+    def show(self, alive: dict[int, bool], why_not: str | None, partitioned: bool,
+             names: dict[int, str] | None = None) -> None:
+        """Reflect who is up, named by ``names`` (the dashboard's names at its cursor);
+        ``why_not`` (None when the run can change) disables every control."""
         for uid, row in self.rows.items():
+            if names and uid in names:
+                row.rename(names[uid])
             up = alive.get(uid, True)
             enable(row.crash, why_not or (None if up else f"{row.name} is down already"))
             enable(row.restart, why_not or (f"{row.name} is up" if up else None))
             enable(row.amnesia, why_not)
-            row.label.value = (f"<b>{row.name}</b> {row.role}"
-                               + ("" if up else " <span style='color:#B2182B'>down</span>"))
+            row.show(up)
+        options = [(row.name, uid) for uid, row in self.rows.items()]
+        if options != list(self.group.options):
+            chosen = self.group.value
+            self.group.options = options
+            self.group.value = tuple(u for u in chosen if u in self.rows)
         enable(self.partition, why_not)
         enable(self.heal, why_not or (None if partitioned else "the network is not partitioned"))
         enable(self.group, why_not)

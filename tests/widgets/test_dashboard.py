@@ -353,9 +353,9 @@ def test_a_disabled_control_says_why_in_its_tooltip(dash):
     assert not dash.controls.step.disabled and "unavailable" not in dash.controls.step.tooltip
     assert dash.controls.forward.disabled and "latest step" in dash.controls.forward.tooltip
     assert before.disabled and "not partitioned" in before.tooltip
-    a2 = dash.faults.rows[2]
-    assert a2.restart.disabled and "A2 is up" in a2.restart.tooltip
-    assert not a2.crash.disabled and a2.crash.tooltip == "crash A2"
+    a2 = dash.faults.rows[2]  # still the election: node 2 has no role yet
+    assert a2.restart.disabled and "N2 is up" in a2.restart.tooltip
+    assert not a2.crash.disabled and a2.crash.tooltip == "crash N2"
 
     dash.controls.back.click()  # the past is read-only, and every control there says so
     where = f"step {dash.session.cursor} of {dash.session.head_index}"
@@ -363,7 +363,32 @@ def test_a_disabled_control_says_why_in_its_tooltip(dash):
     assert all(where in b.tooltip for b in dash.pending.buttons.values() if b.disabled)
     assert dash.controls.fork.disabled is False
     dash.controls.forward.click()
-    assert not a2.crash.disabled and a2.crash.tooltip == "crash A2"  # the reason goes again
+    assert not a2.crash.disabled and a2.crash.tooltip == "crash N2"  # the reason goes again
+
+
+def test_the_fault_panel_names_nodes_as_the_rest_of_the_dashboard(dash):
+    """N2 during the election (no amnesia box: nobody is an acceptor yet), A2 acceptor once
+    the roles are handed out, in the rows, the tooltips and the partition's choices."""
+    configure(dash, 2, 3, 1)
+    dash.setup.start.click()
+    row = dash.faults.rows[2]
+    assert dash.session.names[2] == "N2"
+    assert row.label.value.startswith("<b>N2</b>") and "acceptor" not in row.label.value
+    assert row.amnesia not in row.box.children and row.crash.tooltip == "crash N2"
+    assert ("N2", 2) in dash.faults.group.options
+    for _ in range(200):
+        if dash.session.names[2] == "A2":
+            break
+        dash.controls.step.click()
+    assert dash.session.names[2] == "A2"
+    assert row.label.value == "<b>A2</b> acceptor" and row.amnesia in row.box.children
+    assert row.crash.tooltip == "crash A2" and ("A2", 2) in dash.faults.group.options
+    dash.controls.back.click()  # back to the election: named as the diagram names it there
+    for _ in range(200):
+        if dash.session.names[2] == "N2":
+            break
+        dash.controls.back.click()
+    assert row.label.value.startswith("<b>N2</b>") and row.amnesia not in row.box.children
 
 
 def test_the_widgets_never_ask_which_driver_they_hold():
