@@ -41,6 +41,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    # A command started from a terminal gets Ctrl-C; one started by a background job of a
+    # script inherits SIGINT ignored (POSIX) and rightly keeps ignoring it. The tests send
+    # the command SIGINT as Ctrl-C would, whichever way pytest itself was started.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Command:
     """``python -m paxos_edu ARGS`` with private Jupyter folders, its log in a file."""
 
@@ -59,7 +66,7 @@ class Command:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "paxos_edu", *args, "--no-browser", "--port", str(self.port)],
                 cwd=tmp, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT)
+                stderr=subprocess.STDOUT, preexec_fn=_ctrl_c_as_at_a_terminal)
 
     def get(self, path: str, timeout: float = 10) -> bytes:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as r:
