@@ -201,10 +201,10 @@ def test_play_in_slow_motion_runs_the_processes_slower_and_still_decides():
     assert dash.setup.slow.layout.visibility == "hidden"  # a simulated run has no real time
     dash.setup.backend.value = REAL
     assert dash.setup.slow.layout.visibility == "visible"
-    dash.setup.slow.value = 10
+    dash.setup.slow.value = 100
     dash.setup.start.click()
     s, cluster = dash.session, dash.session.head
-    assert cluster.slow == 10
+    assert cluster.slow == 100
     dash.controls.speed.value = 20
     dash.controls.play.playing = True
     play_until(dash, lambda d: not d.controls.play.playing)
@@ -212,6 +212,8 @@ def test_play_in_slow_motion_runs_the_processes_slower_and_still_decides():
     ev = s.events
     request = next(e["t"] for e in ev if e["kind"] == "deliver" and e["msg"]["type"] == "Request")
     told = next(e["t"] for e in ev if e["kind"] == "deliver" and e["msg"]["type"] == "Decided")
-    assert told - request >= 5 * 9 * 0.99  # five hops from request to decision, each held 9 ms
+    # Five hops from the Request's arrival to the Decided's, each held 99 ms. The times are
+    # when the switch heard of each event, a few ms late under load: hence the margin.
+    assert told - request >= 5 * 99 * 0.9
     assert dash.errors == []
     dash.close()
