@@ -13,10 +13,13 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import sys
 import threading
 from collections.abc import Callable
 
 RCVBUF = 4 << 20
+SO_MEMINFO, SK_MEMINFO_DROPS = getattr(socket, "SO_MEMINFO", 55), 8
+"""Linux: a socket's memory counters; the ninth is the datagrams it lost with a full buffer."""
 DRAIN_BATCH = 500
 """Datagrams read per wake-up before due deliveries get a turn (a flood cannot starve them)."""
 
@@ -52,6 +55,15 @@ class DatagramThread:
         """Make the thread run ``tick`` again now."""
         with contextlib.suppress(OSError):  # closed, or already full of wake-ups
             self._wake_w.send(b"!")
+
+    def dropped(self) -> int:
+        """How many datagrams the socket lost because its buffer was full (0: none, or this
+        system cannot tell). Any thread may ask."""
+        try:
+            raw = self.sock.getsockopt(socket.SOL_SOCKET, SO_MEMINFO, 4 * (SK_MEMINFO_DROPS + 1))
+        except OSError:
+            return 0
+        return int.from_bytes(raw[4 * SK_MEMINFO_DROPS:4 * SK_MEMINFO_DROPS + 4], sys.byteorder)
 
     def _loop(self) -> None:
         # Not niced: a switch that falls behind the nodes overflows its socket and loses their

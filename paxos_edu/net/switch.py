@@ -39,7 +39,7 @@ from .causal import CausalOrder
 from .control import MAGIC as CONTROL_MAGIC
 from .control import control_key, decode_control, reason_category
 from .datagrams import DatagramThread
-from .reports import Reports
+from .reports import SYNC_RESEND, Reports
 from .routing import Router
 
 MODES = ("run", "step")
@@ -79,6 +79,7 @@ class Switch(Reports):
         self._out_seq = 0
         self.order = CausalOrder()
         self.ask_sync: Callable[[int], None] | None = None  # asks a node's process to sync
+        self._healed, self._heal_after = 0, 0.0  # overflow losses answered by a sync round
         self._asked: dict[int, float] = {}  # incarnation -> when to ask it again
         self._incs: dict[int, Peer] = {}
         # Looked up per datagram: a test stands in for a lossy socket by replacing ``receive``.
@@ -99,10 +100,31 @@ class Switch(Reports):
                 self.router.release_due()
             self.cond.notify_all()
         self._ask()
+        self._heal_overflow()
+
+    def _heal_overflow(self) -> None:
+        """After the socket's full buffer lost datagrams, ask every node for a ``sync``.
+
+        What was lost may be reports nothing else brings back: a node's last state, a
+        client's decision, a ``done``. Each answer carries the node's state and what it
+        finished, so the controller's view heals. Asked again (at most every
+        ``SYNC_RESEND`` s) while the losses go on, once more after the last.
+        """
+        lost, now = self.io.dropped(), time.monotonic()
+        if lost == self._healed or now < self._heal_after:
+            return
+        self._healed, self._heal_after = lost, now + SYNC_RESEND
+        with self.cond:
+            uids = [uid for uid, p in self.peers.items() if p.alive and p.addr is not None]
+        for uid in uids:  # outside the lock: it writes to pipes
+            if self.ask_sync is not None:
+                self.ask_sync(uid)
 
     def _next_timeout(self) -> float | None:
         with self.cond:
             waits = [at - time.monotonic() for at in self._asked.values()]
+            if self.io.dropped() != self._healed:  # a heal round is owed
+                waits.append(self._heal_after - time.monotonic())
             due = self.router.next_due()
             if self._mode == "run" and due is not None:
                 waits.append((due - self.clock()) / 1000)
@@ -353,6 +375,8 @@ class Switch(Reports):
                 if left <= 0:
                     return False
                 self.cond.wait(min(left, 0.1))
+                if self.io.dropped() != self._healed:
+                    self.io.wake()  # lost reports: the thread asks for a sync round
                 if check:
                     check()
             return True
@@ -360,7 +384,9 @@ class Switch(Reports):
     def stats(self) -> dict[str, Any]:
         """Bad datagrams dropped, by reason: at the switch, at each node, and in total.
 
-        Also ``routes``: messages delivered through the switch and over peer links.
+        Also ``routes``: messages delivered through the switch and over peer links; and
+        ``overflow``: datagrams to the switch its full socket buffer lost (healed by a
+        ``sync`` round, ``_heal_overflow``).
         """
         with self.cond:
             nodes: dict[int, Counter] = {}
@@ -372,7 +398,8 @@ class Switch(Reports):
             return {"switch": dict(self.bad), "nodes": {u: dict(c) for u, c in nodes.items()},
                     "by_reason": dict(total), "total": sum(total.values()),
                     "routes": {"switch": self.routes["switch"],
-                               "peer link": self.routes["peer link"]}}
+                               "peer link": self.routes["peer link"]},
+                    "overflow": self.io.dropped()}
 
     def close(self) -> None:
         """Stop the thread and close the socket (idempotent)."""
