@@ -20,7 +20,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from ..labels import node_name
-from .util import button, enable
+from .util import button, enable, set_tooltip
 
 
 class NodeRow:
@@ -47,9 +47,8 @@ class NodeRow:
             return
         self.name = name
         self.known = name[:1] == self.role[:1].upper()  # its role has been handed out
-        for widget, verb in ((self.crash, "crash"), (self.restart, "restart")):
-            widget._tip = f"{verb} {name}"  # util.enable's base tooltip
-            widget.tooltip = widget._tip
+        set_tooltip(self.crash, f"crash {name}")
+        set_tooltip(self.restart, f"restart {name}")
         parts = [self.label, self.crash, self.restart]
         if self.role == "acceptor" and self.known:
             parts.append(self.amnesia)

@@ -45,7 +45,18 @@ def enable(widget, why_not: str | None) -> None:
     widget.disabled = why_not is not None
     widget.why_not = why_not  # what a presenter key says when it cannot act
     if hasattr(widget, "tooltip"):
-        widget.tooltip = base if why_not is None else f"{base} (unavailable: {why_not})".lstrip()
+        widget.tooltip = _tooltip(base, why_not)
+
+
+def _tooltip(base: str, why_not: str | None) -> str:
+    return base if why_not is None else f"{base} (unavailable: {why_not})".lstrip()
+
+
+def set_tooltip(widget, tooltip: str) -> None:
+    """Give ``widget`` a new tooltip of its own (``enable`` adds its reason to it), leaving
+    whether it is enabled as it was."""
+    widget._tip = tooltip
+    widget.tooltip = _tooltip(tooltip, getattr(widget, "why_not", None))
 
 
 def node_roles(config: Config) -> dict[int, str]:
