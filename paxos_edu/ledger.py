@@ -186,13 +186,8 @@ class Ledger:
 
     def post(self, src: int, dst: int, msg: Message) -> None:
         """``send``, then hold every copy its ``fate`` leaves (a Simulation's every send)."""
-        item = self.send(src, dst, msg)
-        if self.faults:
-            for copy in self.fate(item):
-                self.hold(copy)
-        else:  # no faults anywhere: one copy, at once (the common case, kept short)
-            self.pending[item.id] = item
-            self._messages += 1
+        for copy in self.fate(self.send(src, dst, msg)):
+            self.hold(copy)
 
     def shift(self, by: float) -> None:
         """Move every deadline ``by`` ms (when the clock deadlines count in changes)."""
@@ -275,8 +270,7 @@ class Ledger:
             body, phase = msg.to_dict(), msg.phase if phase == "" else phase
         else:
             body, phase = msg, None if phase == "" else phase
-        t = self.now if self._stamp is None else self._stamp()
-        ev = {"seq": len(self.trace), "t": t, "kind": kind, "src": src, "dst": dst,
+        ev = {"seq": len(self.trace), "t": self.stamp(), "kind": kind, "src": src, "dst": dst,
               "msg": body, "phase": phase}
         if extra:
             ev.update(extra)
